@@ -1,0 +1,230 @@
+"""Loading and validating ``connector.toml``.
+
+A bad file is answered with one line naming the file, the key and what was expected,
+because the person reading it is usually setting the connector up for the first time.
+Validation is pydantic's; this module only shapes its answer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from connector.domain import CollectionMode, CollectionPolicy, PostPaymentAt, RetryPolicy
+
+DEFAULT_CONFIG_NAME = "connector.toml"
+DEFAULT_DATABASE_URL = "sqlite:///connector.sqlite"
+ENV_DATABASE_URL = "CONNECTOR_DATABASE_URL"
+ENV_CONFIG = "CONNECTOR_CONFIG"
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as the one line the person needs."""
+
+
+def parse_duration(value: object) -> timedelta:
+    """``"90s"``, ``"15m"``, ``"2h"``, ``"3d"`` → timedelta; anything else is an error that says so."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str) and (m := _DURATION.match(value)):
+        return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    raise ValueError(f'expected a duration such as "30s", "15m", "2h" or "3d", got {value!r}')
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class RetryConfig(_Strict):
+    """How a failed direct debit is retried."""
+
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    intervals: list[Duration] = Field(
+        default_factory=lambda: [timedelta(days=d) for d in (3, 5, 7)], min_length=1
+    )
+
+    @field_validator("intervals")
+    @classmethod
+    def _whole_days(cls, value: list[timedelta]) -> list[timedelta]:
+        if any(i < timedelta(days=1) or i % timedelta(days=1) for i in value):
+            raise ValueError('retry intervals are whole days, such as "3d"')
+        return value
+
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=self.max_attempts, intervals=tuple(self.intervals))
+
+
+class Accounts(_Strict):
+    """The ledger accounts chosen at setup, by code (Xero) or id (QuickBooks)."""
+
+    clearing: str = Field(min_length=1, description="where platform payments are received")
+    bank: str = Field(min_length=1, description="where payouts land")
+    fees: str = Field(min_length=1, description="expense account for the platform's fees")
+
+    @model_validator(mode="after")
+    def _clearing_is_not_bank(self) -> Accounts:
+        if self.clearing == self.bank:
+            raise ValueError("the clearing account must differ from the bank account payouts land in")
+        return self
+
+
+class Schedule(_Strict):
+    """How often the daemon runs each job for a connection."""
+
+    import_every: Duration = timedelta(minutes=15)
+    push_every: Duration = timedelta(minutes=1)
+    reconcile_every: Duration = timedelta(hours=24)
+
+
+class ConnectionConfig(_Strict):
+    """One ledger organisation (a Xero tenant or a QuickBooks realm)."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    provider: Literal["xero", "quickbooks"]
+    tenant_id: str | None = Field(default=None, description="Xero tenant id or QuickBooks realm id")
+    accounts: Accounts
+    collection_mode: CollectionMode = CollectionMode.AUTO_COLLECT
+    post_payment_at: PostPaymentAt = PostPaymentAt.PAID
+    lead_days: int = Field(default=3, ge=0, le=60)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    schedule: Schedule = Field(default_factory=Schedule)
+    enabled: bool = True
+
+    def policy(self) -> CollectionPolicy:
+        return CollectionPolicy(
+            retry=self.retry.policy(), post_payment_at=self.post_payment_at, lead_days=self.lead_days
+        )
+
+
+class LedgerApp(_Strict):
+    """An OAuth app registered with a ledger; secrets come from the environment, not the file."""
+
+    client_id: str = ""
+    client_secret_env: str = Field(default="", description="name of the variable holding the client secret")
+    redirect_uri: str = "http://127.0.0.1:8080/oauth/callback"
+    #: Overridden to point at the sandbox; empty means the provider's real endpoints.
+    api_url: str = ""
+    identity_url: str = ""
+    token_url: str = ""
+    authorize_url: str = ""
+
+    def client_secret(self) -> str:
+        return os.environ.get(self.client_secret_env, "") if self.client_secret_env else ""
+
+
+class Ledgers(_Strict):
+    xero: LedgerApp = Field(default_factory=LedgerApp)
+    quickbooks: LedgerApp = Field(default_factory=LedgerApp)
+
+
+class DatabaseConfig(_Strict):
+    url: str = DEFAULT_DATABASE_URL
+
+
+class SecurityConfig(_Strict):
+    """Where the key that encrypts OAuth tokens at rest comes from."""
+
+    key_env: str = "CONNECTOR_SECRET_KEY"
+    key_file: str = ".connector-key"
+
+
+class WebConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class Config(_Strict):
+    """The whole file. Every section is optional; an empty file is a valid SQLite-only setup."""
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    ledgers: Ledgers = Field(default_factory=Ledgers)
+    connections: list[ConnectionConfig] = Field(default_factory=list)
+    source: str = Field(default="(defaults)", exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        names = [c.name for c in self.connections]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"connection names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """``CONNECTOR_DATABASE_URL`` wins over the file, so tests and CI can point anywhere."""
+        return os.environ.get(ENV_DATABASE_URL) or self.database.url
+
+    def connection(self, name: str) -> ConnectionConfig:
+        for c in self.connections:
+            if c.name == name:
+                return c
+        raise ConfigError(f"{self.source}: no connection named {name!r} (have: {self._names()})")
+
+    def _names(self) -> str:
+        return ", ".join(c.name for c in self.connections) or "none"
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _describe(error: dict) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = error["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Load ``path``, or ``$CONNECTOR_CONFIG``, or ``./connector.toml``; with none, the defaults."""
+    if path is None:
+        env = os.environ.get(ENV_CONFIG)
+        path = Path(env) if env else Path(DEFAULT_CONFIG_NAME)
+        if not env and not path.exists():
+            return Config()
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ConfigError(f"{path}: {_key_path(first['loc'])}: {_describe(first)}{extra}") from None
+    return config.model_copy(update={"source": str(path)})

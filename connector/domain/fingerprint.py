@@ -1,0 +1,28 @@
+"""The fingerprint that says two invoices from different channels are the same invoice."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from decimal import Decimal
+
+_NOISE = re.compile(r"[^0-9a-z]+")
+_COMPANY_SUFFIX = re.compile(r"\b(ltd|limited|llc|inc|pty|plc|gmbh|co)\b")
+
+
+def normalise_contact(name: str) -> str:
+    """Case, accents, punctuation and company suffixes do not make another customer."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    text = _COMPANY_SUFFIX.sub(" ", text)
+    return _NOISE.sub("", text)
+
+
+def normalise_number(number: str) -> str:
+    return _NOISE.sub("", number.casefold())
+
+
+def fingerprint(contact: str, number: str, total: Decimal, currency: str) -> str:
+    """sha256 over normalised contact, invoice number, total (to the cent) and currency."""
+    parts = (normalise_contact(contact), normalise_number(number), f"{total:.2f}", currency.upper())
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()

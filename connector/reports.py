@@ -1,0 +1,133 @@
+"""What support reads: status counts, what needs attention, one invoice's timeline.
+
+Plain data out (dicts and lists), so the CLI can print a table or JSON and the web
+status page can render the same facts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connector.domain import InvoiceStatus
+from connector.store.models import ActivityEvent, Connection, Invoice, OutboxEntry, QuarantinedRecord
+from connector.store.types import utcnow
+
+PLATFORM_CHANNEL = "(platform)"
+
+
+def status_report(session: Session, conflict_window: timedelta = timedelta(days=30)) -> dict[str, Any]:
+    """Counts per status per connection, and every kind of thing a person must look at."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(Connection.name, Invoice.status, func.count())
+        .select_from(Invoice)
+        .outerjoin(Connection, Invoice.connection_id == Connection.id)
+        .where(Invoice.deleted_at.is_(None))
+        .group_by(Connection.name, Invoice.status)
+    )
+    for name, status, n in rows:
+        counts.setdefault(name or PLATFORM_CHANNEL, dict.fromkeys(InvoiceStatus, 0))[
+            InvoiceStatus(status)
+        ] = n
+    for (name,) in session.execute(select(Connection.name)):
+        counts.setdefault(name, dict.fromkeys(InvoiceStatus, 0))
+
+    since = utcnow() - conflict_window
+    attention = {
+        "collection_retries_exhausted": _count(
+            session,
+            select(func.count())
+            .select_from(Invoice)
+            .where(Invoice.needs_attention.is_(True), Invoice.deleted_at.is_(None)),
+        ),
+        "conflicts_recent": _count(
+            session,
+            select(func.count())
+            .select_from(ActivityEvent)
+            .where(ActivityEvent.outcome == "conflict", ActivityEvent.occurred_at >= since),
+        ),
+        "ledger_writes_rejected": _count(
+            session, select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == "rejected")
+        ),
+        "ledger_writes_waiting": _count(
+            session,
+            select(func.count())
+            .select_from(OutboxEntry)
+            .where(OutboxEntry.state.in_(("pending", "sending"))),
+        ),
+        "quarantined_records": _count(
+            session,
+            select(func.count())
+            .select_from(QuarantinedRecord)
+            .where(QuarantinedRecord.resolved_at.is_(None)),
+        ),
+        "duplicates_waiting": _count(
+            session,
+            select(func.count())
+            .select_from(Invoice)
+            .where(Invoice.status == InvoiceStatus.DUPLICATE.value, Invoice.deleted_at.is_(None)),
+        ),
+    }
+    connections = [
+        {"name": c.name, "provider": c.provider, "state": c.state, "reason": c.state_reason}
+        for c in session.scalars(select(Connection).order_by(Connection.name))
+    ]
+    return {
+        "statuses": [s.value for s in InvoiceStatus],
+        "counts": {conn: {s.value: n for s, n in by.items()} for conn, by in sorted(counts.items())},
+        "needs_attention": attention,
+        "connections": connections,
+    }
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.scalar(query) or 0)
+
+
+def timeline(session: Session, invoice: Invoice) -> dict[str, Any]:
+    """One invoice and every activity event it has, oldest first."""
+    events = session.scalars(
+        select(ActivityEvent).where(ActivityEvent.invoice_id == invoice.id).order_by(ActivityEvent.id)
+    )
+    return {
+        "invoice": {
+            "id": invoice.id,
+            "number": invoice.number,
+            "connection": invoice.connection.name if invoice.connection else PLATFORM_CHANNEL,
+            "external_id": invoice.external_id,
+            "contact": invoice.contact_name,
+            "status": invoice.status,
+            "mode": invoice.mode,
+            "paid_via": invoice.paid_via,
+            "currency": invoice.currency,
+            "total": str(invoice.total),
+            "amount_due": str(invoice.amount_due),
+            "due_date": _iso(invoice.due_date),
+            "collection_date": _iso(invoice.collection_date),
+            "attempts": invoice.attempts,
+            "needs_attention": invoice.needs_attention,
+            "ledger_status": invoice.ledger_status,
+            "duplicate_of": invoice.duplicate_of_id,
+            "deleted": invoice.deleted_at is not None,
+        },
+        "events": [
+            {
+                "at": e.occurred_at.isoformat(timespec="seconds"),
+                "kind": e.kind,
+                "outcome": e.outcome,
+                "from": e.from_status,
+                "to": e.to_status,
+                "source": e.source,
+                "detail": e.detail,
+            }
+            for e in events
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,45 @@
+"""What every entry point opens first: the config, the database (migrated) and its sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.config import Config, load_config
+from connector.store.connections import sync_connections
+from connector.store.db import make_engine, make_sessionmaker
+from connector.store.migrate import is_current, upgrade
+
+
+@dataclass
+class Runtime:
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls back everything on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_runtime(config_path: Path | str | None = None, *, config: Config | None = None) -> Runtime:
+    """Load the config, bring the schema to head and register the configured connections."""
+    config = config or load_config(config_path)
+    engine = make_engine(config.database_url)
+    if not is_current(engine):
+        upgrade(engine)
+    runtime = Runtime(config, engine, make_sessionmaker(engine))
+    if config.connections:
+        with runtime.transaction() as session:
+            sync_connections(session, config)
+    return runtime

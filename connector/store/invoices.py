@@ -1,0 +1,74 @@
+"""Invoice rows ↔ domain state, and the look-ups the CLI and the engines share."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from connector.domain import CollectionMode, InvoiceState, InvoiceStatus, LedgerStatus, Money, PaidVia
+from connector.store.models import Connection, Invoice
+
+
+class InvoiceNotFound(LookupError):
+    """No invoice answers to that number or id."""
+
+
+class AmbiguousInvoice(LookupError):
+    """Several invoices share that number (in different connections)."""
+
+
+def state_of(row: Invoice) -> InvoiceState:
+    return InvoiceState(
+        status=InvoiceStatus(row.status),
+        mode=CollectionMode(row.mode),
+        amount_due=Money(row.amount_due, row.currency),
+        due_date=row.due_date,
+        collection_date=row.collection_date,
+        attempts=row.attempts,
+        paid_via=PaidVia(row.paid_via) if row.paid_via else None,
+        needs_attention=row.needs_attention,
+        ledger_status=LedgerStatus(row.ledger_status),
+        payment_posted=row.payment_posted,
+        paid_amount=Money(row.paid_amount, row.currency) if row.paid_amount is not None else None,
+    )
+
+
+def write_state(row: Invoice, state: InvoiceState) -> None:
+    row.status = state.status.value
+    row.mode = state.mode.value
+    row.amount_due = state.amount_due.amount
+    row.due_date = state.due_date
+    row.collection_date = state.collection_date
+    row.attempts = state.attempts
+    row.paid_via = state.paid_via.value if state.paid_via else None
+    row.needs_attention = state.needs_attention
+    row.ledger_status = state.ledger_status.value
+    row.payment_posted = state.payment_posted
+    row.paid_amount = state.paid_amount.amount if state.paid_amount else None
+
+
+def find_invoice(session: Session, ref: str, connection: str | None = None) -> Invoice:
+    """By id (``#12`` or ``12``), invoice number or ledger id; narrowed by connection name if given."""
+    query = select(Invoice).where(Invoice.deleted_at.is_(None))
+    if connection:
+        query = query.join(Connection).where(Connection.name == connection)
+    key = ref.removeprefix("#")
+    conditions = [Invoice.number == ref, Invoice.external_id == ref]
+    if key.isdigit():
+        conditions.append(Invoice.id == int(key))
+    rows = list(session.scalars(query.where(or_(*conditions))).unique())
+    if ref.startswith("#") and key.isdigit():
+        rows = [r for r in rows if r.id == int(key)]
+    if not rows:
+        where = f" in connection {connection!r}" if connection else ""
+        raise InvoiceNotFound(f"no invoice {ref!r}{where}")
+    if len(rows) > 1:
+        ids = ", ".join(f"#{r.id}" for r in rows)
+        raise AmbiguousInvoice(f"{ref!r} matches several invoices ({ids}); name one by #id or --connection")
+    return rows[0]
+
+
+def as_amount(value: str | Decimal) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(value)

@@ -1,0 +1,233 @@
+"""The database schema as SQLAlchemy 2.0 typed declarative models.
+
+One table per thing support asks about: connections, invoices, the append-only activity
+log, outbox entries (what the ledger must still hear), cursors, sync runs and quarantined
+records. The migrations in ``migrations/`` create exactly this; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from connector.store.types import Amount, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime,
+        Decimal: Amount,
+        date: Date,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Connection(Base):
+    """One ledger organisation: a Xero tenant or a QuickBooks realm, with its accounts and policy."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    tenant_id: Mapped[str | None] = mapped_column(String(100))
+    tenant_name: Mapped[str | None] = mapped_column(String(200))
+    #: active | needs_reconnect | paused | disabled
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    paused_until: Mapped[datetime | None]
+    collection_mode: Mapped[str] = mapped_column(String(20), default="auto_collect")
+    #: accounts, retry policy, post_payment_at, lead_days: a snapshot of the config entry.
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: OAuth token set, encrypted (Fernet); never stored or logged in the clear.
+    token_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    token_expires_at: Mapped[datetime | None]
+    #: Who holds the sync lock, until when; two daemons never sync one connection at once.
+    lock_owner: Mapped[str | None] = mapped_column(String(100))
+    lock_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    invoices: Mapped[list[Invoice]] = relationship(back_populates="connection")
+
+
+class Invoice(Base):
+    """An invoice as the platform holds it; ``status`` is the platform's, ``ledger_status`` the ledger's."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "external_id", name="uq_invoices_connection_external"),
+        Index("ix_invoices_connection_status", "connection_id", "status"),
+        Index("ix_invoices_fingerprint", "fingerprint"),
+        Index("ix_invoices_number", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None for invoices raised in the platform itself (another channel).
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    number: Mapped[str] = mapped_column(String(100))
+    contact_name: Mapped[str] = mapped_column(String(300), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal]
+    amount_due: Mapped[Decimal]
+    #: What the platform collected (platform payments only); the payout settles this.
+    paid_amount: Mapped[Decimal | None]
+    issue_date: Mapped[date | None]
+    due_date: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(20))
+    paid_via: Mapped[str | None] = mapped_column(String(20))
+    collection_date: Mapped[date | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_posted: Mapped[bool] = mapped_column(Boolean, default=False)
+    ledger_status: Mapped[str] = mapped_column(String(20))
+    ledger_updated_at: Mapped[datetime | None]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    deleted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Optimistic lock: two writers of one invoice cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    connection: Mapped[Connection | None] = relationship(back_populates="invoices")
+    activity: Mapped[list[ActivityEvent]] = relationship(
+        back_populates="invoice", order_by="ActivityEvent.id", viewonly=True
+    )
+
+
+class ActivityEvent(Base):
+    """One line of an invoice's timeline. Append-only: the ORM and database triggers refuse edits."""
+
+    __tablename__ = "activity_events"
+    __table_args__ = (
+        Index("ix_activity_invoice", "invoice_id", "id"),
+        Index("ix_activity_outcome", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(50))
+    #: created | transition | conflict | refused | no_change
+    outcome: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any] | None]
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="activity")
+
+
+class OutboxEntry(Base):
+    """A write the ledger must receive exactly once, created in the transaction that caused it."""
+
+    __tablename__ = "outbox_entries"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    #: The invoice, for payments; a payout spans several and lists them in its payload.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]]
+    #: pending | sending | done | rejected
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    ledger_reference: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    done_at: Mapped[datetime | None]
+
+
+class SyncCursor(Base):
+    """How far import has read one stream of one connection; advanced only after a page commits."""
+
+    __tablename__ = "sync_cursors"
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SyncRun(Base):
+    """One run of one job for one connection, with what it did: the support view of "last sync"."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_connection", "connection_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id"))
+    job: Mapped[str] = mapped_column(String(30))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    #: running | succeeded | failed
+    state: Mapped[str] = mapped_column(String(20), default="running")
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class QuarantinedRecord(Base):
+    """A ledger record that could not be mapped: kept raw with its reason, shown to support."""
+
+    __tablename__ = "quarantined_records"
+    __table_args__ = (Index("ix_quarantine_open", "connection_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
+    stream: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change or remove an activity event."""
+
+
+@event.listens_for(Session, "before_flush")
+def _activity_is_append_only(session: Session, _ctx: object, _instances: object) -> None:
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, ActivityEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AppendOnlyError("the activity log is append-only")

@@ -1,0 +1,311 @@
+"""Apply an event to a stored invoice: the one-transaction rule of DESIGN §2.
+
+Every function here takes a session inside a transaction the caller owns and writes, in
+that one transaction, the invoice's new state, its activity event(s) and any outbox entry
+the ledger must receive. A refused or conflicting event writes only its activity event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connector.domain import (
+    CollectionMode,
+    CollectionPolicy,
+    Conflict,
+    EventSource,
+    LedgerStatus,
+    LedgerWrite,
+    Money,
+    NoChange,
+    Outcome,
+    PayoutSent,
+    Refused,
+    Transition,
+    apply,
+    place_new,
+)
+from connector.domain.events import Event
+from connector.domain.fingerprint import fingerprint
+from connector.store.invoices import state_of, write_state
+from connector.store.models import ActivityEvent, Connection, Invoice, OutboxEntry
+from connector.store.types import utcnow
+
+OUTCOME_NAMES: dict[type, str] = {
+    Transition: "transition",
+    Conflict: "conflict",
+    Refused: "refused",
+    NoChange: "no_change",
+}
+
+
+class PayoutError(ValueError):
+    """A payout that does not add up, or spans connections or currencies."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvoice:
+    """What is needed to place an invoice that arrives from a ledger or another channel."""
+
+    number: str
+    contact_name: str
+    currency: str
+    total: Decimal
+    amount_due: Decimal
+    issue_date: date | None
+    due_date: date | None
+    ledger_status: LedgerStatus
+    external_id: str | None = None
+
+
+def policy_for(connection: Connection | None) -> CollectionPolicy:
+    """The collection policy stored with the connection (a snapshot of its config entry)."""
+    if connection is None:
+        return CollectionPolicy()
+    from connector.store.connections import policy_from_settings
+
+    return policy_from_settings(connection.settings)
+
+
+def create_invoice(
+    session: Session,
+    connection: Connection | None,
+    new: NewInvoice,
+    *,
+    today: date,
+    source: EventSource = EventSource.LEDGER,
+    sync_run_id: int | None = None,
+) -> Invoice:
+    """Place a new invoice: open ones land in Scheduled (or Outstanding), a known one is a Duplicate."""
+    fp = fingerprint(new.contact_name, new.number, new.total, new.currency)
+    original = _already_known(session, fp, connection)
+    mode = CollectionMode(connection.collection_mode) if connection else CollectionMode.AUTO_COLLECT
+    state = place_new(
+        ledger_status=new.ledger_status,
+        mode=mode,
+        amount_due=Money(new.amount_due, new.currency),
+        due_date=new.due_date,
+        today=today,
+        policy=policy_for(connection),
+        duplicate=original is not None,
+    )
+    row = Invoice(
+        connection=connection,
+        external_id=new.external_id,
+        number=new.number,
+        contact_name=new.contact_name,
+        currency=new.currency,
+        total=new.total,
+        issue_date=new.issue_date,
+        fingerprint=fp,
+        duplicate_of_id=original.id if original else None,
+        attempts=0,
+        needs_attention=False,
+        payment_posted=False,
+    )
+    write_state(row, state)
+    session.add(row)
+    session.flush()
+    detail = f"placed in {state.status}"
+    if original is not None:
+        detail = f"same invoice as #{original.id} ({original.number}) from another channel"
+    elif state.collection_date:
+        detail += f"; collection date {state.collection_date.isoformat()}"
+    _log(
+        session,
+        row,
+        "created",
+        "imported" if source is EventSource.LEDGER else "created",
+        None,
+        state.status.value,
+        source,
+        detail,
+        sync_run_id=sync_run_id,
+    )
+    return row
+
+
+def _already_known(session: Session, fp: str, connection: Connection | None) -> Invoice | None:
+    """The earliest live invoice with this fingerprint from another connection or channel."""
+    query = select(Invoice).where(Invoice.fingerprint == fp, Invoice.deleted_at.is_(None))
+    if connection is not None and connection.id is not None:
+        query = query.where((Invoice.connection_id != connection.id) | Invoice.connection_id.is_(None))
+    elif connection is None:
+        query = query.where(Invoice.connection_id.is_not(None))
+    return session.scalars(query.order_by(Invoice.id).limit(1)).first()
+
+
+def apply_event(
+    session: Session,
+    invoice: Invoice,
+    event: Event,
+    *,
+    source: EventSource | None = None,
+    sync_run_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Outcome:
+    """Ask the domain, then write the outcome; the caller commits (or rolls back) the whole."""
+    source = source or event.default_source
+    before = state_of(invoice)
+    outcome = apply(before, event, policy_for(invoice.connection))
+    name = OUTCOME_NAMES[type(outcome)]
+    if isinstance(outcome, Transition):
+        to_status = outcome.after.status.value if outcome.after else None
+        detail = outcome.note or event.detail
+        if event.detail and outcome.note:
+            detail = f"{outcome.note} ({event.detail})"
+        if outcome.after is None:
+            invoice.deleted_at = utcnow()
+            detail = "draft deleted" + (f" ({event.detail})" if event.detail else "")
+        else:
+            write_state(invoice, outcome.after)
+        _log(
+            session,
+            invoice,
+            name,
+            event.kind,
+            before.status.value,
+            to_status,
+            source,
+            detail,
+            sync_run_id=sync_run_id,
+            data=data,
+        )
+        if outcome.ledger_write is not None and outcome.ledger_write is not LedgerWrite.PAYOUT:
+            _outbox_for_invoice(session, invoice, outcome.ledger_write, event)
+    else:
+        _log(
+            session,
+            invoice,
+            name,
+            event.kind,
+            before.status.value,
+            before.status.value,
+            source,
+            outcome.reason + (f" ({event.detail})" if event.detail else ""),
+            sync_run_id=sync_run_id,
+            data=data,
+        )
+    return outcome
+
+
+def record_payout(
+    session: Session,
+    invoices: list[Invoice],
+    *,
+    on: date,
+    fee: Decimal,
+    reference: str,
+    net: Decimal | None = None,
+    source: EventSource = EventSource.PLATFORM,
+) -> tuple[list[Outcome], OutboxEntry | None]:
+    """Settle paid invoices with one payout: one transfer (net) and one fee expense in the ledger."""
+    if not invoices:
+        raise PayoutError("a payout needs at least one invoice")
+    connections = {inv.connection_id for inv in invoices}
+    currencies = {inv.currency for inv in invoices}
+    if len(connections) > 1 or len(currencies) > 1:
+        raise PayoutError("one payout covers invoices of one connection and one currency")
+    settled = [inv for inv in invoices if inv.status == "paid" and inv.paid_via == "platform"]
+    gross = sum((_paid_amount(inv) for inv in settled), Decimal(0))
+    expected_net = gross - fee
+    if fee < 0:
+        raise PayoutError("the fee cannot be negative")
+    if net is not None and net != expected_net:
+        raise PayoutError(f"net {net} ≠ paid {gross} − fee {fee} = {expected_net}")
+    event = PayoutSent(occurred_on=on, detail=f"payout {reference}" if reference else "", reference=reference)
+    outcomes = [apply_event(session, inv, event, source=source) for inv in invoices]
+    moved = [
+        inv
+        for inv, out in zip(invoices, outcomes, strict=True)
+        if isinstance(out, Transition) and out.ledger_write is LedgerWrite.PAYOUT
+    ]
+    if not moved or moved[0].connection_id is None:
+        return outcomes, None
+    payload = {
+        "reference": reference,
+        "date": on.isoformat(),
+        "currency": moved[0].currency,
+        "gross": str(sum((_paid_amount(i) for i in moved), Decimal(0))),
+        "fee": str(fee),
+        "net": str(sum((_paid_amount(i) for i in moved), Decimal(0)) - fee),
+        "invoice_ids": [i.id for i in moved],
+    }
+    entry = OutboxEntry(
+        connection_id=moved[0].connection_id,
+        invoice_id=None,
+        kind=LedgerWrite.PAYOUT.value,
+        idempotency_key=uuid.uuid4().hex,
+        payload=payload,
+        state="pending",
+        attempts=0,
+    )
+    session.add(entry)
+    return outcomes, entry
+
+
+def _paid_amount(invoice: Invoice) -> Decimal:
+    """What the platform collected for this invoice."""
+    return invoice.paid_amount if invoice.paid_amount is not None else Decimal(0)
+
+
+def _outbox_for_invoice(session: Session, invoice: Invoice, write: LedgerWrite, event: Event) -> None:
+    if invoice.connection_id is None:
+        return  # raised in the platform itself: no ledger to tell
+    payload: dict[str, Any] = {
+        "invoice_id": invoice.id,
+        "external_id": invoice.external_id,
+        "number": invoice.number,
+        "date": event.occurred_on.isoformat(),
+        "currency": invoice.currency,
+    }
+    if write is LedgerWrite.PAYMENT:
+        paid = invoice.paid_amount if invoice.paid_amount is not None else invoice.amount_due
+        payload.update(amount=str(paid), reference=getattr(event, "reference", "") or invoice.number)
+    session.add(
+        OutboxEntry(
+            connection_id=invoice.connection_id,
+            invoice_id=invoice.id,
+            kind=write.value,
+            idempotency_key=uuid.uuid4().hex,
+            payload=payload,
+            state="pending",
+            attempts=0,
+        )
+    )
+
+
+def _log(
+    session: Session,
+    invoice: Invoice,
+    outcome: str,
+    kind: str,
+    from_status: str | None,
+    to_status: str | None,
+    source: EventSource,
+    detail: str,
+    *,
+    sync_run_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        ActivityEvent(
+            invoice_id=invoice.id,
+            occurred_at=utcnow(),
+            kind=kind,
+            outcome=outcome,
+            from_status=from_status,
+            to_status=to_status,
+            source=source.value,
+            detail=detail,
+            data=data,
+            sync_run_id=sync_run_id,
+        )
+    )
