@@ -7,6 +7,7 @@ does not allow) print one line and exit with code 2, having changed nothing.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -45,8 +46,9 @@ platform_app = typer.Typer(no_args_is_help=True, help="Record what happened on t
 app.add_typer(invoice_app, name="invoice")
 app.add_typer(platform_app, name="platform")
 
-console = Console()
-err_console = Console(stderr=True)
+#: Piped output (CI logs, support tickets) gets a wide table instead of Rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 ConfigOption = Annotated[
     Path | None,
@@ -182,7 +184,8 @@ def print_timeline(data: dict[str, Any]) -> None:
         what = e["kind"].replace("_", " ") + (
             "" if e["outcome"] in ("transition", "created") else f" [{e['outcome']}]"
         )
-        table.add_row(e["at"].replace("+00:00", ""), e["source"], what, move or "", e["detail"])
+        when = e["at"].replace("+00:00", "").replace("T", " ")
+        table.add_row(when, e["source"], what, move or "", e["detail"])
     console.print(table)
 
 
