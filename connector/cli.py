@@ -55,9 +55,7 @@ ConfigOption = Annotated[
     typer.Option("--config", "-c", help="config file (default: $CONNECTOR_CONFIG or ./connector.toml)"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
-ConnectionOption = Annotated[
-    str | None, typer.Option("--connection", help="connection name, when numbers clash")
-]
+ConnectionOption = Annotated[str | None, typer.Option("--connection", help="connection name, when numbers clash")]
 
 
 class UserError(Exception):
@@ -103,9 +101,7 @@ def init_db(ctx: typer.Context) -> None:
     upgrade(engine)
     after = current_revision(engine)
     engine.dispose()
-    console.print(
-        f"database at revision {after}" + (f" (was {before})" if before != after else " (up to date)")
-    )
+    console.print(f"database at revision {after}" + (f" (was {before})" if before != after else " (up to date)"))
 
 
 # --- support views --------------------------------------------------------------------------
@@ -131,17 +127,14 @@ def print_status(report: dict[str, Any]) -> None:
         table.add_column(s, justify="right")
     table.add_column("total", justify="right", style="bold")
     for conn, by in report["counts"].items():
-        table.add_row(
-            conn, *(str(by[s]) if by[s] else "·" for s in report["statuses"]), str(sum(by.values()))
-        )
+        table.add_row(conn, *(str(by[s]) if by[s] else "·" for s in report["statuses"]), str(sum(by.values())))
     console.print(table)
     attention = {k: v for k, v in report["needs_attention"].items() if v}
     if not attention:
         console.print("Nothing needs attention.")
     else:
         console.print(
-            "[bold yellow]Needs attention:[/] "
-            + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in attention.items())
+            "[bold yellow]Needs attention:[/] " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in attention.items())
         )
     for c in report["connections"]:
         if c["state"] != "active":
@@ -181,9 +174,7 @@ def print_timeline(data: dict[str, Any]) -> None:
         table.add_column(col)
     for e in data["events"]:
         move = e["to"] if e["from"] in (None, e["to"]) else f"{e['from']} → {e['to']}"
-        what = e["kind"].replace("_", " ") + (
-            "" if e["outcome"] in ("transition", "created") else f" [{e['outcome']}]"
-        )
+        what = e["kind"].replace("_", " ") + ("" if e["outcome"] in ("transition", "created") else f" [{e['outcome']}]")
         when = e["at"].replace("+00:00", "").replace("T", " ")
         table.add_row(when, e["source"], what, move or "", e["detail"])
     console.print(table)
@@ -207,9 +198,7 @@ def set_status(
     reason: Annotated[str, typer.Option("--reason", help="why: kept in the activity log")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
     connection: ConnectionOption = None,
-    on: Annotated[
-        str | None, typer.Option("--date", help="when it happened (YYYY-MM-DD; default today)")
-    ] = None,
+    on: Annotated[str | None, typer.Option("--date", help="when it happened (YYYY-MM-DD; default today)")] = None,
 ) -> None:
     """Move an invoice to another status, if the status table allows it."""
     if not reason.strip():
@@ -232,9 +221,7 @@ def set_status(
 # --- platform events --------------------------------------------------------------------------
 
 InvoicesArg = Annotated[list[str], typer.Argument(help="invoice numbers, ledger ids or #ids")]
-DateOption = Annotated[
-    str | None, typer.Option("--date", help="when it happened (YYYY-MM-DD; default today)")
-]
+DateOption = Annotated[str | None, typer.Option("--date", help="when it happened (YYYY-MM-DD; default today)")]
 AmountOption = Annotated[str | None, typer.Option("--amount", help="amount collected (one invoice only)")]
 ReferenceOption = Annotated[str, typer.Option("--reference", help="the platform's reference")]
 

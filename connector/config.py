@@ -59,9 +59,7 @@ class RetryConfig(_Strict):
     """How a failed direct debit is retried."""
 
     max_attempts: int = Field(default=3, ge=1, le=10)
-    intervals: list[Duration] = Field(
-        default_factory=lambda: [timedelta(days=d) for d in (3, 5, 7)], min_length=1
-    )
+    intervals: list[Duration] = Field(default_factory=lambda: [timedelta(days=d) for d in (3, 5, 7)], min_length=1)
 
     @field_validator("intervals")
     @classmethod

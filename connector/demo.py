@@ -63,9 +63,7 @@ def demo(
 
         conn = session.scalars(select(Connection)).one()
         for i, customer in enumerate(CUSTOMERS):
-            ledger_status = (
-                LedgerStatus.DRAFT if i == 6 else LedgerStatus.PAID if i == 7 else LedgerStatus.OPEN
-            )
+            ledger_status = LedgerStatus.DRAFT if i == 6 else LedgerStatus.PAID if i == 7 else LedgerStatus.OPEN
             amount = Decimal(250 + 75 * i).quantize(Decimal("0.01"))
             create_invoice(
                 session,
@@ -102,9 +100,7 @@ def demo(
     console.print(f"[bold]Imported {len(CUSTOMERS)} invoices into {folder / 'connector.sqlite'}[/]")
 
     with rt.transaction() as session:
-        scheduled = list(
-            session.scalars(select(Invoice).where(Invoice.status == "scheduled").order_by(Invoice.id))
-        )
+        scheduled = list(session.scalars(select(Invoice).where(Invoice.status == "scheduled").order_by(Invoice.id)))
         for inv in scheduled:
             apply_event(session, inv, CollectionStarted(occurred_on=today))
         failing = scheduled[1]
@@ -112,9 +108,7 @@ def demo(
         apply_event(session, failing, CollectionStarted(occurred_on=today + timedelta(days=3)))
         for inv in scheduled:
             apply_event(session, inv, CollectionConfirmed(occurred_on=today + timedelta(days=4)))
-        record_payout(
-            session, scheduled[:4], on=today + timedelta(days=6), fee=Decimal("12.40"), reference="PO-0001"
-        )
+        record_payout(session, scheduled[:4], on=today + timedelta(days=6), fee=Decimal("12.40"), reference="PO-0001")
     console.print("[bold]Played collections (one failed and was retried), confirmations and a payout[/]\n")
 
     with rt.transaction() as session:

@@ -30,9 +30,7 @@ def status_report(session: Session, conflict_window: timedelta = timedelta(days=
         .group_by(Connection.name, Invoice.status)
     )
     for name, status, n in rows:
-        counts.setdefault(name or PLATFORM_CHANNEL, dict.fromkeys(InvoiceStatus, 0))[
-            InvoiceStatus(status)
-        ] = n
+        counts.setdefault(name or PLATFORM_CHANNEL, dict.fromkeys(InvoiceStatus, 0))[InvoiceStatus(status)] = n
     for (name,) in session.execute(select(Connection.name)):
         counts.setdefault(name, dict.fromkeys(InvoiceStatus, 0))
 
@@ -55,15 +53,11 @@ def status_report(session: Session, conflict_window: timedelta = timedelta(days=
         ),
         "ledger_writes_waiting": _count(
             session,
-            select(func.count())
-            .select_from(OutboxEntry)
-            .where(OutboxEntry.state.in_(("pending", "sending"))),
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state.in_(("pending", "sending"))),
         ),
         "quarantined_records": _count(
             session,
-            select(func.count())
-            .select_from(QuarantinedRecord)
-            .where(QuarantinedRecord.resolved_at.is_(None)),
+            select(func.count()).select_from(QuarantinedRecord).where(QuarantinedRecord.resolved_at.is_(None)),
         ),
         "duplicates_waiting": _count(
             session,

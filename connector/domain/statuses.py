@@ -41,8 +41,6 @@ class EventSource(StrEnum):
 
 
 #: Statuses from which the platform may still collect; ledger edits are applied silently here.
-EDITABLE = frozenset(
-    {InvoiceStatus.DRAFT, InvoiceStatus.SCHEDULED, InvoiceStatus.OUTSTANDING, InvoiceStatus.OVERDUE}
-)
+EDITABLE = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SCHEDULED, InvoiceStatus.OUTSTANDING, InvoiceStatus.OVERDUE})
 #: Statuses after which nothing further happens automatically.
 FINAL = frozenset({InvoiceStatus.SETTLED, InvoiceStatus.VOIDED})

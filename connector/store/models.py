@@ -110,6 +110,8 @@ class Invoice(Base):
     needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
     payment_posted: Mapped[bool] = mapped_column(Boolean, default=False)
     ledger_status: Mapped[str] = mapped_column(String(20))
+    #: The ledger's own amount due when we last read it (the platform's may differ: see ledger_changes).
+    ledger_amount_due: Mapped[Decimal | None]
     ledger_updated_at: Mapped[datetime | None]
     fingerprint: Mapped[str] = mapped_column(String(64))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))

@@ -78,9 +78,7 @@ def test_every_event_leaves_exactly_one_activity_line(runtime, ledger, sequence)
             select(func.count()).where(OutboxEntry.invoice_id == invoice_id, OutboxEntry.kind == "payment")
         )
         deletions = session.scalar(
-            select(func.count()).where(
-                OutboxEntry.invoice_id == invoice_id, OutboxEntry.kind == "delete_payment"
-            )
+            select(func.count()).where(OutboxEntry.invoice_id == invoice_id, OutboxEntry.kind == "delete_payment")
         )
         assert payments - deletions in (0, 1)
         if externally_paid or inv.paid_via == "external":

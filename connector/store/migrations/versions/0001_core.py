@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("needs_attention", sa.Boolean(), nullable=False),
         sa.Column("payment_posted", sa.Boolean(), nullable=False),
         sa.Column("ledger_status", sa.String(length=20), nullable=False),
+        sa.Column("ledger_amount_due", Amount(precision=18, scale=4), nullable=True),
         sa.Column("ledger_updated_at", UTCDateTime(), nullable=True),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("duplicate_of_id", sa.Integer(), nullable=True),
@@ -93,9 +94,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["invoice_id"], ["invoices.id"], name=op.f("fk_activity_events_invoice_id_invoices")
-        ),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"], name=op.f("fk_activity_events_invoice_id_invoices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_activity_events")),
     )
     op.create_index("ix_activity_invoice", "activity_events", ["invoice_id", "id"])
@@ -120,9 +119,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["connection_id"], ["connections.id"], name=op.f("fk_outbox_entries_connection_id_connections")
         ),
-        sa.ForeignKeyConstraint(
-            ["invoice_id"], ["invoices.id"], name=op.f("fk_outbox_entries_invoice_id_invoices")
-        ),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"], name=op.f("fk_outbox_entries_invoice_id_invoices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_entries")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_outbox_entries_idempotency_key")),
     )

@@ -85,9 +85,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("activity_events") as batch:
         batch.add_column(sa.Column("sync_run_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            op.f("fk_activity_events_sync_run_id_sync_runs"), "sync_runs", ["sync_run_id"], ["id"]
-        )
+        batch.create_foreign_key(op.f("fk_activity_events_sync_run_id_sync_runs"), "sync_runs", ["sync_run_id"], ["id"])
 
     triggers = _PG_TRIGGERS if op.get_bind().dialect.name == "postgresql" else _SQLITE_TRIGGERS
     for statement in triggers:

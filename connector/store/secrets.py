@@ -1,0 +1,92 @@
+"""OAuth tokens encrypted at rest (Fernet: AES-128-CBC + HMAC-SHA256, from ``cryptography``).
+
+The key comes from an environment variable, or from a key file created on first use with
+mode 0600. Tokens never leave this module in the clear except to the adapter that uses them,
+and :class:`TokenSet` hides them from ``repr`` so a log line cannot leak one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy.orm import Session
+
+from connector.config import SecurityConfig
+from connector.store.models import Connection
+
+
+class SecretKeyError(RuntimeError):
+    """The key is missing, unreadable, too open, or not the key the tokens were sealed with."""
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """An OAuth token as the SDKs want it: a dict, with ``scope`` as a list (xero-python's trap)."""
+
+    data: dict[str, Any] = field(repr=False)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        value = self.data.get("expires_at")
+        return datetime.fromtimestamp(float(value), UTC) if value else None
+
+    def __repr__(self) -> str:
+        return f"TokenSet(expires_at={self.expires_at}, keys={sorted(self.data)})"
+
+
+class TokenVault:
+    """Seals and opens token sets for storage in ``connections.token_ciphertext``."""
+
+    def __init__(self, key: bytes) -> None:
+        try:
+            self._fernet = Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise SecretKeyError("the token key is not a valid Fernet key (32 url-safe base64 bytes)") from exc
+
+    @classmethod
+    def from_config(cls, security: SecurityConfig, base: Path | None = None) -> TokenVault:
+        env = os.environ.get(security.key_env) if security.key_env else None
+        if env:
+            return cls(env.encode())
+        path = Path(security.key_file)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        return cls(_key_from_file(path))
+
+    def seal(self, token: TokenSet) -> bytes:
+        data = dict(token.data)
+        if isinstance(data.get("scope"), str):
+            data["scope"] = data["scope"].split()
+        return self._fernet.encrypt(json.dumps(data, sort_keys=True).encode())
+
+    def open(self, ciphertext: bytes) -> TokenSet:
+        try:
+            return TokenSet(json.loads(self._fernet.decrypt(ciphertext)))
+        except InvalidToken:
+            raise SecretKeyError("stored tokens cannot be opened with this key (was the key changed?)") from None
+
+    def save(self, session: Session, connection: Connection, token: TokenSet) -> None:
+        connection.token_ciphertext = self.seal(token)
+        connection.token_expires_at = token.expires_at
+
+    def load(self, connection: Connection) -> TokenSet | None:
+        return self.open(connection.token_ciphertext) if connection.token_ciphertext else None
+
+
+def _key_from_file(path: Path) -> bytes:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(Fernet.generate_key())
+    mode = path.stat().st_mode
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SecretKeyError(f"{path}: the token key file must be readable only by its owner (chmod 600)")
+    return path.read_bytes().strip()
