@@ -56,8 +56,8 @@ class InvoicePage:
     records: list[LedgerInvoice | Malformed]
     #: True when the ledger may hold more changes after this page.
     more: bool
-    #: For ledgers with a server clock (QuickBooks ``time``): the cursor to store once all pages are read.
-    server_time: datetime | None = None
+    #: Opaque cursor to store once this page is committed; None leaves the stored one as it is.
+    cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

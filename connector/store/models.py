@@ -112,6 +112,7 @@ class Invoice(Base):
     ledger_status: Mapped[str] = mapped_column(String(20))
     #: The ledger's own amount due when we last read it (the platform's may differ: see ledger_changes).
     ledger_amount_due: Mapped[Decimal | None]
+    ledger_due_date: Mapped[date | None]
     ledger_updated_at: Mapped[datetime | None]
     fingerprint: Mapped[str] = mapped_column(String(64))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))

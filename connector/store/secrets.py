@@ -90,3 +90,34 @@ def _key_from_file(path: Path) -> bytes:
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SecretKeyError(f"{path}: the token key file must be readable only by its owner (chmod 600)")
     return path.read_bytes().strip()
+
+
+class ConnectionTokens:
+    """The :class:`~connector.ledgers.base.TokenStore` of one connection: encrypted in its row.
+
+    ``save`` commits at once, in its own transaction, so a rotated refresh token is on disk
+    before the SDK uses the new access token (a crash after a refresh must not lose the only
+    valid refresh token). Reads are cached in memory; the row is the truth after a restart.
+    """
+
+    def __init__(self, sessions: Any, connection_id: int, vault: TokenVault) -> None:
+        self._sessions = sessions
+        self._connection_id = connection_id
+        self._vault = vault
+        self._cached: dict[str, Any] | None = None
+
+    def load(self) -> dict[str, Any] | None:
+        if self._cached is None:
+            with self._sessions() as session:
+                row = session.get(Connection, self._connection_id)
+                token = self._vault.load(row) if row is not None else None
+                self._cached = dict(token.data) if token else None
+        return dict(self._cached) if self._cached else None
+
+    def save(self, token: dict[str, Any]) -> None:
+        with self._sessions() as session, session.begin():
+            row = session.get(Connection, self._connection_id)
+            if row is None:
+                raise LookupError(f"connection #{self._connection_id} is gone")
+            self._vault.save(session, row, TokenSet(dict(token)))
+        self._cached = dict(token)

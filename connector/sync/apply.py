@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -63,6 +63,9 @@ class NewInvoice:
     due_date: date | None
     ledger_status: LedgerStatus
     external_id: str | None = None
+    ledger_updated_at: datetime | None = None
+    #: How the ledger's status read (from the mapping file), for the activity log.
+    label: str = ""
 
 
 def policy_for(connection: Connection | None) -> CollectionPolicy:
@@ -83,63 +86,83 @@ def create_invoice(
     source: EventSource = EventSource.LEDGER,
     sync_run_id: int | None = None,
 ) -> Invoice:
-    """Place a new invoice: open ones land in Scheduled (or Outstanding), a known one is a Duplicate."""
-    fp = fingerprint(new.contact_name, new.number, new.total, new.currency)
-    original = _already_known(session, fp, connection)
+    """Place one new invoice (see :func:`create_invoices`)."""
+    return create_invoices(session, connection, [new], today=today, source=source, sync_run_id=sync_run_id)[0]
+
+
+def create_invoices(
+    session: Session,
+    connection: Connection | None,
+    news: list[NewInvoice],
+    *,
+    today: date,
+    source: EventSource = EventSource.LEDGER,
+    sync_run_id: int | None = None,
+) -> list[Invoice]:
+    """Place new invoices: open ones land in Scheduled (or Outstanding), a known one is a Duplicate.
+
+    Batched for import: one query finds every duplicate, one flush writes every row.
+    """
+    if not news:
+        return []
+    prints = [fingerprint(n.contact_name, n.number, n.total, n.currency) for n in news]
+    originals = _already_known(session, prints, connection)
     mode = CollectionMode(connection.collection_mode) if connection else CollectionMode.AUTO_COLLECT
-    state = place_new(
-        ledger_status=new.ledger_status,
-        mode=mode,
-        amount_due=Money(new.amount_due, new.currency),
-        due_date=new.due_date,
-        today=today,
-        policy=policy_for(connection),
-        duplicate=original is not None,
-    )
-    row = Invoice(
-        connection=connection,
-        external_id=new.external_id,
-        number=new.number,
-        contact_name=new.contact_name,
-        currency=new.currency,
-        total=new.total,
-        issue_date=new.issue_date,
-        fingerprint=fp,
-        duplicate_of_id=original.id if original else None,
-        attempts=0,
-        needs_attention=False,
-        payment_posted=False,
-    )
-    write_state(row, state)
-    session.add(row)
+    policy = policy_for(connection)
+    rows: list[tuple[Invoice, Invoice | None]] = []
+    for new, fp in zip(news, prints, strict=True):
+        original = originals.get(fp)
+        state = place_new(
+            ledger_status=new.ledger_status,
+            mode=mode,
+            amount_due=Money(new.amount_due, new.currency),
+            due_date=new.due_date,
+            today=today,
+            policy=policy,
+            duplicate=original is not None,
+        )
+        row = Invoice(
+            connection=connection,
+            external_id=new.external_id,
+            number=new.number,
+            contact_name=new.contact_name,
+            currency=new.currency,
+            total=new.total,
+            issue_date=new.issue_date,
+            fingerprint=fp,
+            duplicate_of_id=original.id if original else None,
+            ledger_amount_due=new.amount_due,
+            ledger_due_date=new.due_date,
+            ledger_updated_at=new.ledger_updated_at,
+        )
+        write_state(row, state)
+        rows.append((row, original))
+    session.add_all([row for row, _ in rows])
     session.flush()
-    detail = f"placed in {state.status}"
-    if original is not None:
-        detail = f"same invoice as #{original.id} ({original.number}) from another channel"
-    elif state.collection_date:
-        detail += f"; collection date {state.collection_date.isoformat()}"
-    _log(
-        session,
-        row,
-        "created",
-        "imported" if source is EventSource.LEDGER else "created",
-        None,
-        state.status.value,
-        source,
-        detail,
-        sync_run_id=sync_run_id,
-    )
-    return row
+    kind = "imported" if source is EventSource.LEDGER else "created"
+    for (row, original), new in zip(rows, news, strict=True):
+        detail = f"placed in {row.status}"
+        if original is not None:
+            detail = f"same invoice as #{original.id} ({original.number}) from another channel"
+        elif row.collection_date:
+            detail += f"; collection date {row.collection_date.isoformat()}"
+        if new.label:
+            detail = f"{new.label}: {detail}"
+        _log(session, row, "created", kind, None, row.status, source, detail, sync_run_id=sync_run_id)
+    return [row for row, _ in rows]
 
 
-def _already_known(session: Session, fp: str, connection: Connection | None) -> Invoice | None:
-    """The earliest live invoice with this fingerprint from another connection or channel."""
-    query = select(Invoice).where(Invoice.fingerprint == fp, Invoice.deleted_at.is_(None))
+def _already_known(session: Session, prints: list[str], connection: Connection | None) -> dict[str, Invoice]:
+    """For each fingerprint, the earliest live invoice with it from another connection or channel."""
+    query = select(Invoice).where(Invoice.fingerprint.in_(set(prints)), Invoice.deleted_at.is_(None))
     if connection is not None and connection.id is not None:
         query = query.where((Invoice.connection_id != connection.id) | Invoice.connection_id.is_(None))
     elif connection is None:
         query = query.where(Invoice.connection_id.is_not(None))
-    return session.scalars(query.order_by(Invoice.id).limit(1)).first()
+    found: dict[str, Invoice] = {}
+    for inv in session.scalars(query.order_by(Invoice.id)):
+        found.setdefault(inv.fingerprint, inv)
+    return found
 
 
 def apply_event(

@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("payment_posted", sa.Boolean(), nullable=False),
         sa.Column("ledger_status", sa.String(length=20), nullable=False),
         sa.Column("ledger_amount_due", Amount(precision=18, scale=4), nullable=True),
+        sa.Column("ledger_due_date", sa.Date(), nullable=True),
         sa.Column("ledger_updated_at", UTCDateTime(), nullable=True),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("duplicate_of_id", sa.Integer(), nullable=True),

@@ -1,0 +1,75 @@
+"""The one protocol every ledger adapter implements, and what the engines rely on."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from connector.ledgers.records import (
+    InvoicePage,
+    LedgerInvoice,
+    Malformed,
+    PaymentResult,
+    PaymentToPost,
+    PayoutResult,
+    PayoutToPost,
+)
+
+
+class TokenStore(Protocol):
+    """Where an adapter reads its connection's token and saves a refreshed one (before using it)."""
+
+    def load(self) -> dict[str, Any] | None: ...
+
+    def save(self, token: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class CallCounter:
+    """Ledger API calls made, by kind: the scarce resource every benchmark and sync run reports."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, kind: str) -> None:
+        with self._lock:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(v for k, v in self.counts.items() if not k.startswith("token"))
+
+
+class Ledger(Protocol):
+    """A connected ledger organisation, as the import and push engines see it."""
+
+    provider: str
+    calls: CallCounter
+    #: How many payments one write request may carry.
+    payment_batch_size: int
+
+    def changed_invoices(self, cursor: str | None, overlap: timedelta) -> Iterator[InvoicePage]:
+        """Pages of sales invoices changed since ``cursor`` (minus ``overlap``), oldest first."""
+        ...
+
+    def get_invoices(self, external_ids: list[str]) -> list[LedgerInvoice | Malformed]:
+        """Re-read some invoices (before paying them, so nothing is paid twice)."""
+        ...
+
+    def post_payments(self, payments: list[PaymentToPost]) -> list[PaymentResult]:
+        """Post payments; each result says whether that one was accepted."""
+        ...
+
+    def delete_payment(self, payment_external_id: str, key: str) -> None: ...
+
+    def post_payout(self, payout: PayoutToPost) -> PayoutResult:
+        """The transfer clearing → bank for the net amount, and the fee spent from clearing."""
+        ...
+
+
+def marker(key: str) -> str:
+    """The tag a write carries in its reference, so a re-read can recognise our own earlier write."""
+    return f"cx:{key[:12]}"

@@ -1,0 +1,567 @@
+"""The Xero adapter: the real xero-python SDK, one API client per connection.
+
+What the SDK leaves to us (research §8) is done here: token endpoints per connection (the SDK
+keeps them as class attributes), refresh under a per-connection lock with the new token saved
+(encrypted) before it is used, ``scope`` kept as a list, typed errors, retries with tenacity
+(429 by ``Retry-After``, 5xx and dropped connections with backoff, never a validation error),
+a client-side rate limiter per tenant, and a count of every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import urllib3
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from xero_python.accounting import AccountingApi
+from xero_python.accounting.models import (
+    Account,
+    BankTransaction,
+    BankTransactions,
+    BankTransfer,
+    BankTransfers,
+    Contact,
+    Invoice,
+    LineItem,
+    Payment,
+    PaymentDelete,
+    Payments,
+)
+from xero_python.api_client import ApiClient
+from xero_python.api_client.configuration import Configuration
+from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
+from xero_python.exceptions import ApiException, HTTPStatusException, NotFoundException, RateLimitException
+from xero_python.identity import IdentityApi
+
+from connector.ledgers.base import CallCounter, TokenStore, marker
+from connector.ledgers.errors import (
+    AuthenticationError,
+    DailyLimitError,
+    LedgerError,
+    NotFound,
+    RateLimitError,
+    ReconnectRequired,
+    TransientError,
+    ValidationError,
+)
+from connector.ledgers.limits import XERO_LIMITS, Limits, RateLimiter
+from connector.ledgers.records import (
+    InvoicePage,
+    LedgerInvoice,
+    Malformed,
+    PaymentResult,
+    PaymentToPost,
+    PayoutResult,
+    PayoutToPost,
+)
+from connector.ledgers.xero_wire import format_since, parse_invoice, parse_timestamp
+
+T = TypeVar("T")
+
+XERO_API_URL = "https://api.xero.com/api.xro/2.0"
+XERO_IDENTITY_URL = "https://api.xero.com"
+XERO_TOKEN_URL = "https://identity.xero.com/connect/token"
+XERO_AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
+SCOPES = [
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    "accounting.transactions",
+    "accounting.settings",
+    "accounting.contacts",
+]
+_TOKEN_KEYS = ("access_token", "scope", "expires_in", "token_type", "expires_at", "refresh_token", "id_token")
+#: Xero answers a URL with more than about 52 ids with a 404 (Xero-Java#328): stay under it.
+MAX_IDS_PER_READ = 50
+
+
+@dataclass(frozen=True, slots=True)
+class XeroApp:
+    """A registered Xero app and where its endpoints are (the real ones, or the sandbox's)."""
+
+    client_id: str
+    client_secret: str
+    api_url: str = XERO_API_URL
+    identity_url: str = XERO_IDENTITY_URL
+    token_url: str = XERO_TOKEN_URL
+    authorize_url: str = XERO_AUTHORIZE_URL
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySettings:
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    timeout: float = 30.0
+
+
+_limiters: dict[str, RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(tenant_id: str, limits: Limits = XERO_LIMITS) -> RateLimiter:
+    """One limiter per tenant per process, shared by every adapter of that tenant."""
+    with _limiters_lock:
+        if tenant_id not in _limiters or _limiters[tenant_id].limits != limits:
+            _limiters[tenant_id] = RateLimiter(limits)
+        return _limiters[tenant_id]
+
+
+class _ConnectionTokenApi(TokenApi):
+    """The SDK's token call, at this connection's URL, with errors we can act on."""
+
+    def __init__(self, api_client: ApiClient, client_id: str, client_secret: str, url: str) -> None:
+        super().__init__(api_client, client_id, client_secret)
+        self.refresh_token_url = url
+
+    def refresh_token(self, refresh_token: str, scope: list[str]) -> dict[str, Any]:
+        try:
+            response, status, _headers = self.api_client.call_api(
+                self.refresh_token_url,
+                "POST",
+                header_params={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+                post_params={
+                    "grant_type": "refresh_token",
+                    "scope": " ".join(scope),
+                    "refresh_token": refresh_token,
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                },
+                auth_settings=None,
+                _preload_content=False,
+            )
+        except HTTPStatusException as exc:
+            body = _json_or_none(exc.body)
+            error = body.get("error") if isinstance(body, dict) else None
+            if exc.status in (400, 401) and error in ("invalid_grant", "invalid_client", "unauthorized_client"):
+                raise ReconnectRequired(
+                    f"Xero refused the refresh token: {error}", http_status=exc.status, code=error
+                ) from None
+            raise TransientError(f"token refresh failed: {exc.reason}", http_status=exc.status) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise TransientError(f"token refresh failed: {type(exc).__name__}") from None
+        if status != 200:
+            raise TransientError("token refresh failed", http_status=status)
+        data = _json_or_none(response.data)
+        if not isinstance(data, dict) or "access_token" not in data:
+            raise TransientError("token refresh answered with something that is not a token")
+        return data
+
+
+class _ConnectionToken(OAuth2Token):
+    """The SDK's token holder, refreshing under a per-connection lock and never from a stale copy."""
+
+    def __init__(self, app: XeroApp, lock: threading.Lock, counter: CallCounter) -> None:
+        super().__init__(client_id=app.client_id, client_secret=app.client_secret)
+        self._app = app
+        self._lock = lock
+        self._counter = counter
+
+    def update_token(self, **token: Any) -> None:  # type: ignore[override]
+        values = {k: token.get(k) for k in _TOKEN_KEYS}
+        values["token_type"] = values["token_type"] or "Bearer"
+        super().update_token(**values)
+
+    def refresh_access_token(self, api_client: ApiClient) -> bool:
+        with self._lock:
+            # Another thread of this process may have refreshed while we waited: use its token.
+            self.update_token(**api_client.get_oauth2_token())
+            if self.is_access_token_valid():
+                return True
+            if not self.can_refresh_access_token():
+                raise ReconnectRequired("no refresh token is stored for this connection")
+            api = _ConnectionTokenApi(api_client, self.client_id, self.client_secret, self._app.token_url)
+            self._counter.add("token_refresh")
+            new_token = self.fetch_access_token(api)
+            api_client.set_oauth2_token(new_token)  # saved, encrypted, before anything uses it
+            self.update_token(**new_token)
+            return True
+
+
+class XeroLedger:
+    """One Xero tenant behind the :class:`~connector.ledgers.base.Ledger` protocol."""
+
+    provider = "xero"
+    payment_batch_size = 50
+
+    def __init__(
+        self,
+        app: XeroApp,
+        tenant_id: str,
+        tokens: TokenStore,
+        *,
+        limiter: RateLimiter | None = None,
+        retry: RetrySettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        page_size: int = 1000,
+    ) -> None:
+        self.app = app
+        self.tenant_id = tenant_id
+        self.calls = CallCounter()
+        self.limiter = limiter or limiter_for(tenant_id)
+        self.retry = retry or RetrySettings()
+        self.page_size = page_size
+        self._sleep = sleep
+        self._tokens = tokens
+        self._token_lock = threading.Lock()
+        self._oauth = _ConnectionToken(app, self._token_lock, self.calls)
+        self.api_client = ApiClient(
+            Configuration(oauth2_token=self._oauth),
+            pool_threads=1,
+            oauth2_token_getter=self._load_token,
+            oauth2_token_saver=self._save_token,
+        )
+        self.accounting = AccountingApi(self.api_client, base_url=app.api_url)
+        self.identity = IdentityApi(self.api_client, base_url=app.identity_url)
+        self.last_limits: dict[str, str] = {}
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    def _load_token(self) -> dict[str, Any]:
+        token = self._tokens.load()
+        if not token:
+            raise ReconnectRequired("this connection has no stored token: connect it first")
+        return token
+
+    def _save_token(self, token: dict[str, Any]) -> None:
+        token = dict(token)
+        if isinstance(token.get("scope"), str):
+            token["scope"] = token["scope"].split()
+        self._tokens.save(token)
+
+    def force_refresh(self) -> None:
+        """After a 401: treat the access token as expired so the next call refreshes it."""
+        token = dict(self._load_token())
+        token["expires_at"] = 0
+        self._tokens.save(token)
+
+    # --- calling with limits, retries and counting -------------------------------------------
+
+    def _call(self, kind: str, fn: Callable[[], T]) -> T:
+        refreshed = False
+
+        def attempt() -> T:
+            nonlocal refreshed
+            try:
+                with self.limiter.slot():
+                    self.calls.add(kind)
+                    return fn()
+            except LedgerError:
+                raise
+            except RateLimitException as exc:
+                raise _rate_limit_error(exc) from None
+            except NotFoundException as exc:
+                raise NotFound("not found in Xero", http_status=404) from exc
+            except HTTPStatusException as exc:
+                error = _status_error(exc)
+                if isinstance(error, AuthenticationError) and not refreshed:
+                    refreshed = True
+                    self.force_refresh()
+                    raise _RetryNow() from None
+                raise error from None
+            except ApiException as exc:
+                raise TransientError(f"Xero call failed: {exc.reason}") from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise TransientError(f"connection to Xero failed: {type(exc).__name__}") from None
+
+        for attempt_state in Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, _RetryNow) or getattr(e, "retryable", False)),
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        ):
+            with attempt_state:
+                result = attempt()
+        return result
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _RetryNow):
+            return 0.0
+        if isinstance(exc, RateLimitError):
+            self.limiter.back_off(exc.retry_after)
+            return 0.0  # the limiter itself waits for the window
+        delay = self.retry.base_delay * (2 ** (state.attempt_number - 1))
+        return min(self.retry.max_delay, delay)
+
+    def _observe_headers(self, headers: Any) -> None:
+        if not headers:
+            return
+        wanted = ("X-MinLimit-Remaining", "X-DayLimit-Remaining", "X-AppMinLimit-Remaining")
+        self.last_limits = {k: headers.get(k) for k in wanted if headers.get(k) is not None}
+        minute = self.last_limits.get("X-MinLimit-Remaining")
+        if minute is not None and str(minute).isdigit():
+            self.limiter.observe(int(minute))
+
+    # --- identity -----------------------------------------------------------------------------
+
+    def connections(self) -> list[dict[str, str]]:
+        """The tenants this token may reach (the wizard's "choose organisation" list)."""
+        result = self._call("connections", lambda: self.identity.get_connections())
+        return [{"tenant_id": str(c.tenant_id), "name": c.tenant_name, "type": c.tenant_type} for c in result]
+
+    # --- reading invoices -----------------------------------------------------------------------
+
+    def _raw_invoice_page(self, since: datetime | None, page: int) -> dict[str, Any]:
+        def call() -> dict[str, Any]:
+            kwargs: dict[str, Any] = {
+                "where": 'Type=="ACCREC"',
+                "order": "UpdatedDateUTC ASC",
+                "page": page,
+                "page_size": self.page_size,
+                "_preload_content": False,
+                "_request_timeout": self.retry.timeout,
+            }
+            if since is not None:
+                kwargs["if_modified_since"] = since
+            response = self.accounting.get_invoices(self.tenant_id, **kwargs)
+            self._observe_headers(response.headers)
+            return _page_body(response.data)
+
+        return self._call("invoices_read", call)
+
+    def changed_invoices(self, cursor: str | None, overlap: timedelta) -> Iterator[InvoicePage]:
+        """Keyset paging on UpdatedDateUTC: each page asks for changes since the last one it saw.
+
+        Page numbers alone would skip a record when another one, changed mid-run, moves from an
+        earlier page to the end; asking "since the last stamp seen" cannot skip. A full page that
+        all shares one second (a bulk edit) is walked by page number within that second.
+        """
+        since = format_since(parse_timestamp(cursor) - overlap) if cursor else None
+        page = 1
+        stored = cursor
+        while True:
+            body = self._raw_invoice_page(since, page)
+            raw = body.get("Invoices") or []
+            records = [parse_invoice(r) for r in raw]
+            stamps = [r.updated_at for r in records if isinstance(r, LedgerInvoice)]
+            more = len(raw) >= self.page_size
+            if stamps:
+                last = format_since(max(stamps))
+                if stored is None or last > parse_timestamp(stored):
+                    stored = last.isoformat()
+            yield InvoicePage(records=records, more=more, cursor=stored)
+            if not more:
+                return
+            last_second = format_since(max(stamps)) if stamps else since
+            if since is not None and last_second is not None and last_second <= since:
+                page += 1
+            else:
+                since, page = last_second, 1
+
+    def get_invoices(self, external_ids: list[str]) -> list[LedgerInvoice | Malformed]:
+        found: list[LedgerInvoice | Malformed] = []
+        for i in range(0, len(external_ids), MAX_IDS_PER_READ):
+            chunk = external_ids[i : i + MAX_IDS_PER_READ]
+
+            def call(chunk: list[str] = chunk) -> dict[str, Any]:
+                response = self.accounting.get_invoices(
+                    self.tenant_id,
+                    i_ds=chunk,
+                    page=1,
+                    page_size=len(chunk),
+                    _preload_content=False,
+                    _request_timeout=self.retry.timeout,
+                )
+                self._observe_headers(response.headers)
+                return _page_body(response.data)
+
+            found.extend(parse_invoice(r) for r in self._call("invoices_read", call).get("Invoices") or [])
+        return found
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    def post_payments(self, payments: list[PaymentToPost]) -> list[PaymentResult]:
+        if not payments:
+            return []
+        body = Payments(
+            payments=[
+                Payment(
+                    invoice=Invoice(invoice_id=p.invoice_external_id),
+                    account=Account(code=p.account),
+                    date=p.on,
+                    amount=float(p.amount),  # the SDK serialises Decimals as floats anyway
+                    reference=_with_marker(p.reference, p.key),
+                )
+                for p in payments
+            ]
+        )
+        key = _batch_key("payments", [p.key for p in payments])
+        result = self._call(
+            "payments_write",
+            lambda: self.accounting.create_payments(
+                self.tenant_id,
+                body,
+                summarize_errors=False,
+                idempotency_key=key,
+                _request_timeout=self.retry.timeout,
+            ),
+        )
+        out = []
+        for p, created in zip(payments, result.payments or [], strict=False):
+            errors = [e.message for e in (created.validation_errors or []) if e.message]
+            if errors or (created.status_attribute_string or "OK") == "ERROR":
+                out.append(PaymentResult(p.key, error="; ".join(errors) or "Xero refused the payment"))
+            else:
+                out.append(PaymentResult(p.key, external_id=str(created.payment_id)))
+        return out
+
+    def delete_payment(self, payment_external_id: str, key: str) -> None:
+        self._call(
+            "payments_write",
+            lambda: self.accounting.delete_payment(
+                self.tenant_id,
+                payment_external_id,
+                PaymentDelete(status="DELETED"),
+                idempotency_key=_batch_key("delete", [key]),
+                _request_timeout=self.retry.timeout,
+            ),
+        )
+
+    def post_payout(self, payout: PayoutToPost) -> PayoutResult:
+        reference = _with_marker(payout.reference or "payout", payout.key)
+        transfer_id = None
+        if payout.net > 0:
+            transfers = BankTransfers(
+                bank_transfers=[
+                    BankTransfer(
+                        from_bank_account=Account(code=payout.clearing_account),
+                        to_bank_account=Account(code=payout.bank_account),
+                        amount=float(payout.net),
+                        date=payout.on,
+                        reference=reference,
+                    )
+                ]
+            )
+            created = self._call(
+                "transfers_write",
+                lambda: self.accounting.create_bank_transfer(
+                    self.tenant_id,
+                    transfers,
+                    idempotency_key=_batch_key("transfer", [payout.key]),
+                    _request_timeout=self.retry.timeout,
+                ),
+            )
+            transfer_id = str(created.bank_transfers[0].bank_transfer_id)
+        fee_id = None
+        if payout.fee > 0:
+            spend = BankTransactions(
+                bank_transactions=[
+                    BankTransaction(
+                        type="SPEND",
+                        bank_account=Account(code=payout.clearing_account),
+                        contact=Contact(name="Payments platform"),
+                        line_items=[
+                            LineItem(
+                                description=f"Platform fees, {reference}",
+                                quantity=1.0,
+                                unit_amount=float(payout.fee),
+                                account_code=payout.fees_account,
+                            )
+                        ],
+                        date=payout.on,
+                        reference=reference,
+                        line_amount_types="NoTax",
+                    )
+                ]
+            )
+            created_fee = self._call(
+                "transactions_write",
+                lambda: self.accounting.create_bank_transactions(
+                    self.tenant_id,
+                    spend,
+                    summarize_errors=False,
+                    idempotency_key=_batch_key("fee", [payout.key]),
+                    _request_timeout=self.retry.timeout,
+                ),
+            )
+            fee_id = str(created_fee.bank_transactions[0].bank_transaction_id)
+        return PayoutResult(transfer_id=transfer_id, fee_id=fee_id)
+
+
+class _RetryNow(Exception):
+    """Internal: retry at once (after forcing a token refresh)."""
+
+
+def _with_marker(reference: str, key: str) -> str:
+    tag = marker(key)
+    return f"{reference} ({tag})" if reference else tag
+
+
+def _batch_key(kind: str, keys: list[str]) -> str:
+    """The Idempotency-Key for one request: the same entries always give the same key."""
+    return f"{kind}-" + hashlib.sha256("|".join(sorted(keys)).encode()).hexdigest()[:48]
+
+
+def _json_or_none(data: Any) -> Any:
+    try:
+        return json.loads(data) if data else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _page_body(data: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(data, parse_float=Decimal)
+    except ValueError:
+        raise TransientError("Xero answered with a body that is not JSON") from None
+    if not isinstance(body, dict):
+        raise TransientError("Xero answered with JSON that is not an object")
+    return body
+
+
+def _retry_after(headers: Any, default: float = 60.0) -> float:
+    value = headers.get("Retry-After") if headers else None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def _rate_limit_error(exc: RateLimitException) -> LedgerError:
+    problem = (exc.rate_limit or "minute").lower()
+    wait = _retry_after(exc.headers)
+    if problem == "day":
+        return DailyLimitError(
+            "Xero's daily call limit for this organisation is spent", retry_after=wait, http_status=429
+        )
+    return RateLimitError(f"Xero's {problem} rate limit", retry_after=wait, problem=problem, http_status=429)
+
+
+def _status_error(exc: HTTPStatusException) -> LedgerError:
+    status = exc.status
+    body = _json_or_none(exc.body)
+    if status == 400:
+        messages = _validation_messages(body)
+        return ValidationError("; ".join(messages) or "Xero refused the request", messages=messages, http_status=400)
+    if status == 401:
+        return AuthenticationError(_detail(body) or "Xero refused the access token", http_status=401)
+    if status == 403:
+        return ReconnectRequired(_detail(body) or "Xero refused access to this organisation", http_status=403)
+    if status is not None and (status >= 500 or status in (408, 409, 425)):
+        return TransientError(f"Xero is unavailable: {exc.reason}", http_status=status)
+    return LedgerError(f"Xero answered {status}: {exc.reason}", http_status=status)
+
+
+def _detail(body: Any) -> str:
+    return str(body.get("Detail") or body.get("Title") or "") if isinstance(body, dict) else ""
+
+
+def _validation_messages(body: Any) -> list[str]:
+    if not isinstance(body, dict):
+        return []
+    messages = [
+        e.get("Message", "") for element in body.get("Elements") or [] for e in (element.get("ValidationErrors") or [])
+    ]
+    return [m for m in messages if m] or ([body["Message"]] if body.get("Message") else [])
+

@@ -1,0 +1,224 @@
+"""The import engine: ledger pages → mapping → domain → one transaction per page.
+
+Each page is one transaction: new invoices placed, changed ones run through the ledger diff
+and the transition table, unreadable ones quarantined, and the cursor advanced, all or
+nothing. A crash mid-page loses nothing and duplicates nothing: the page is read again and
+the upserts are keyed by (connection, ledger id).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connector.domain import Conflict, LedgerStatus, Money, Transition
+from connector.domain.ledger_changes import LedgerSnapshot, ledger_events
+from connector.ledgers.base import Ledger
+from connector.ledgers.records import InvoicePage, LedgerInvoice, Malformed
+from connector.mapping import Mapping, Placement, Skip, Unmapped, load_mapping
+from connector.store.invoices import state_of
+from connector.store.models import Connection, Invoice, QuarantinedRecord, SyncCursor
+from connector.store.types import utcnow
+from connector.sync.apply import NewInvoice, apply_event, create_invoices
+from connector.sync.runs import RunCounts
+
+STREAM = "invoices"
+DEFAULT_OVERLAP = timedelta(minutes=5)
+DEFAULT_MAX_PAGES = 2000
+
+
+def read_cursor(session: Session, connection_id: int, stream: str = STREAM) -> str | None:
+    row = session.get(SyncCursor, (connection_id, stream))
+    return row.value if row else None
+
+
+def _store_cursor(session: Session, connection_id: int, value: str, stream: str = STREAM) -> None:
+    row = session.get(SyncCursor, (connection_id, stream))
+    if row is None:
+        session.add(SyncCursor(connection_id=connection_id, stream=stream, value=value))
+    else:
+        row.value = value
+
+
+def import_invoices(
+    transaction: Callable[[], Any],
+    connection_id: int,
+    ledger: Ledger,
+    *,
+    today: date,
+    run_id: int | None = None,
+    counts: RunCounts | None = None,
+    overlap: timedelta = DEFAULT_OVERLAP,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    on_page: Callable[[RunCounts], None] | None = None,
+) -> RunCounts:
+    """Read every change since the stored cursor; ``transaction()`` opens one unit of work per page."""
+    counts = counts or RunCounts()
+    with transaction() as session:
+        cursor = read_cursor(session, connection_id)
+        provider = session.get(Connection, connection_id).provider
+    mapping = load_mapping(provider)
+    for page in ledger.changed_invoices(cursor, overlap):
+        with transaction() as session:
+            connection = session.get(Connection, connection_id)
+            apply_page(session, connection, page, mapping, today=today, run_id=run_id, counts=counts)
+            if page.cursor:
+                _store_cursor(session, connection_id, page.cursor)
+        counts.pages += 1
+        if on_page:
+            on_page(counts)
+        if page.more and counts.pages >= max_pages:
+            counts.notes.append(f"stopped after {max_pages} pages (max-pages guard); the rest comes next run")
+            break
+    return counts
+
+
+def apply_page(
+    session: Session,
+    connection: Connection,
+    page: InvoicePage,
+    mapping: Mapping,
+    *,
+    today: date,
+    run_id: int | None,
+    counts: RunCounts,
+) -> None:
+    """Everything one page says, written in the caller's transaction."""
+    latest: dict[str, LedgerInvoice] = {}
+    for record in page.records:
+        counts.fetched += 1
+        if isinstance(record, Malformed):
+            _quarantine(session, connection, record.external_id, record.reason, record.raw, run_id, counts)
+        else:
+            latest[record.external_id] = record  # a repeat within a page: the later one wins
+    known = {
+        inv.external_id: inv
+        for inv in session.scalars(
+            select(Invoice).where(Invoice.connection_id == connection.id, Invoice.external_id.in_(latest))
+        )
+    }
+    new: list[NewInvoice] = []
+    readable: list[str] = []
+    for record in latest.values():
+        placement = mapping.place(record)
+        if isinstance(placement, Skip):
+            counts.skipped += 1
+            continue
+        if isinstance(placement, Unmapped):
+            _quarantine(session, connection, record.external_id, placement.reason, _raw(record), run_id, counts)
+            continue
+        readable.append(record.external_id)
+        existing = known.get(record.external_id)
+        if existing is None:
+            new.append(_new_invoice(record, placement))
+        else:
+            _follow(session, existing, record, placement, today=today, run_id=run_id, counts=counts)
+    created = create_invoices(session, connection, new, today=today, sync_run_id=run_id)
+    counts.placed += len(created)
+    if readable:
+        session.execute(
+            update(QuarantinedRecord)
+            .where(
+                QuarantinedRecord.connection_id == connection.id,
+                QuarantinedRecord.external_id.in_(readable),
+                QuarantinedRecord.resolved_at.is_(None),
+            )
+            .values(resolved_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _new_invoice(record: LedgerInvoice, placement: Placement) -> NewInvoice:
+    return NewInvoice(
+        number=record.number,
+        contact_name=record.contact_name,
+        currency=record.currency,
+        total=record.total,
+        amount_due=record.amount_due,
+        issue_date=record.issue_date,
+        due_date=record.due_date,
+        ledger_status=placement.ledger_status,
+        external_id=record.external_id,
+        ledger_updated_at=record.updated_at,
+        label=placement.label,
+    )
+
+
+def _follow(
+    session: Session,
+    invoice: Invoice,
+    record: LedgerInvoice,
+    placement: Placement,
+    *,
+    today: date,
+    run_id: int | None,
+    counts: RunCounts,
+) -> None:
+    """An invoice we hold changed in the ledger: diff against what the ledger said last time."""
+    before = LedgerSnapshot(
+        status=LedgerStatus(invoice.ledger_status),
+        amount_due=Money(_ledger_amount(invoice), invoice.currency),
+        due_date=invoice.ledger_due_date if invoice.ledger_amount_due is not None else invoice.due_date,
+    )
+    after = LedgerSnapshot(placement.ledger_status, Money(record.amount_due, record.currency), record.due_date)
+    events = ledger_events(before, after, state_of(invoice), today, placement.label)
+    outcomes = [apply_event(session, invoice, event, sync_run_id=run_id) for event in events]
+    if any(isinstance(o, Transition) for o in outcomes):
+        counts.changed += 1
+    elif not outcomes:
+        counts.unchanged += 1
+    counts.conflicts += sum(isinstance(o, Conflict) for o in outcomes)
+    invoice.ledger_status = placement.ledger_status.value
+    invoice.ledger_amount_due = record.amount_due
+    invoice.ledger_due_date = record.due_date
+    invoice.ledger_updated_at = record.updated_at
+    invoice.contact_name = record.contact_name
+    invoice.number = record.number
+
+
+def _ledger_amount(invoice: Invoice) -> Any:
+    return invoice.ledger_amount_due if invoice.ledger_amount_due is not None else invoice.amount_due
+
+
+def _raw(record: LedgerInvoice) -> dict[str, Any]:
+    """What support needs to see of a readable record no mapping rule fits."""
+    return {
+        "external_id": record.external_id,
+        "number": record.number,
+        "status": record.status,
+        "type": record.type,
+        "amount_due": str(record.amount_due),
+        "amount_paid": str(record.amount_paid),
+    }
+
+
+def _quarantine(
+    session: Session,
+    connection: Connection,
+    external_id: str | None,
+    reason: str,
+    raw: Any,
+    run_id: int | None,
+    counts: RunCounts,
+) -> None:
+    """Keep the record as it came, with the reason; support sees it until a readable version arrives."""
+    counts.quarantined += 1
+    try:
+        text = json.dumps(raw, default=str, sort_keys=True)
+    except (TypeError, ValueError):
+        text = repr(raw)
+    session.add(
+        QuarantinedRecord(
+            connection_id=connection.id,
+            sync_run_id=run_id,
+            stream=STREAM,
+            external_id=external_id,
+            reason=reason,
+            raw=text,
+        )
+    )
