@@ -148,7 +148,7 @@ def create_invoices(
             detail += f"; collection date {row.collection_date.isoformat()}"
         if new.label:
             detail = f"{new.label}: {detail}"
-        _log(session, row, "created", kind, None, row.status, source, detail, sync_run_id=sync_run_id)
+        log_activity(session, row, "created", kind, None, row.status, source, detail, sync_run_id=sync_run_id)
     return [row for row, _ in rows]
 
 
@@ -189,7 +189,7 @@ def apply_event(
             detail = "draft deleted" + (f" ({event.detail})" if event.detail else "")
         else:
             write_state(invoice, outcome.after)
-        _log(
+        log_activity(
             session,
             invoice,
             name,
@@ -204,7 +204,7 @@ def apply_event(
         if outcome.ledger_write is not None and outcome.ledger_write is not LedgerWrite.PAYOUT:
             _outbox_for_invoice(session, invoice, outcome.ledger_write, event)
     else:
-        _log(
+        log_activity(
             session,
             invoice,
             name,
@@ -305,7 +305,7 @@ def _outbox_for_invoice(session: Session, invoice: Invoice, write: LedgerWrite, 
     )
 
 
-def _log(
+def log_activity(
     session: Session,
     invoice: Invoice,
     outcome: str,

@@ -1,0 +1,41 @@
+"""Build the ledger adapter for a stored connection from the config and its encrypted tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from connector.config import Config
+from connector.ledgers.base import Ledger
+from connector.ledgers.xero import XERO_API_URL, XERO_IDENTITY_URL, XERO_TOKEN_URL, XeroApp, XeroLedger
+from connector.runtime import Runtime
+from connector.store.models import Connection
+from connector.store.secrets import ConnectionTokens, TokenVault
+
+
+def xero_app(config: Config) -> XeroApp:
+    app = config.ledgers.xero
+    return XeroApp(
+        client_id=app.client_id,
+        client_secret=app.client_secret(),
+        api_url=app.api_url or XERO_API_URL,
+        identity_url=app.identity_url or XERO_IDENTITY_URL,
+        token_url=app.token_url or XERO_TOKEN_URL,
+    )
+
+
+def vault_for(config: Config) -> TokenVault:
+    base = Path(config.source).parent if config.source not in ("(defaults)", "") else None
+    return TokenVault.from_config(config.security, base)
+
+
+def ledger_for(rt: Runtime, connection: Connection, **options: Any) -> Ledger:
+    """The adapter for ``connection``; ``options`` go to the adapter (tests lower retries, page size)."""
+    tokens = ConnectionTokens(rt.sessions, connection.id, vault_for(rt.config))
+    if connection.provider == "xero":
+        if not connection.tenant_id:
+            from connector.ledgers.errors import ReconnectRequired
+
+            raise ReconnectRequired("no Xero organisation chosen for this connection: connect it first")
+        return XeroLedger(xero_app(rt.config), connection.tenant_id, tokens, **options)
+    raise NotImplementedError(f"no adapter for {connection.provider} yet")
