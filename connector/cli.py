@@ -1,4 +1,4 @@
-"""The ``connector`` command: set-up, support views, a person's changes and platform events.
+"""The connector command: set-up, support views, a person's changes, platform events and sync.
 
 Errors a person can fix (a bad config line, an unknown invoice, a change the status table
 does not allow) print one line and exit with code 2, having changed nothing.
@@ -379,6 +379,123 @@ def payout(
         rt.close()
     if not ok:
         raise typer.Exit(2)
+
+
+# --- sync and the daemon -----------------------------------------------------------------------
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    connection: Annotated[str | None, typer.Option("--connection", help="only this connection")] = None,
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit (the default)")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Import from each ledger, then push payments and payouts back: once, with a summary."""
+    rt = _runtime(ctx)
+    try:
+        results = run_sync_with_progress(rt, connection, quiet=as_json)
+    finally:
+        rt.close()
+    if as_json:
+        typer.echo(json.dumps([_result_dict(r) for r in results], indent=2))
+    else:
+        print_sync_summary(results)
+    if connection and not results:
+        raise fail(f"no connection named {connection!r}")
+    if any(r.state == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def run_sync_with_progress(rt: Runtime, connection: str | None, quiet: bool = False, **kwargs: Any) -> list[Any]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from jobs.tasks import sync_all
+
+    if quiet:
+        return sync_all(rt, connection=connection, **kwargs)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(name: str, counts: Any) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name)
+            progress.update(
+                tasks[name],
+                description=f"{name}: {counts.pages} pages, {counts.fetched} invoices read, "
+                f"{counts.placed} placed, {counts.changed} changed",
+            )
+
+        return sync_all(rt, connection=connection, on_progress=on_progress, **kwargs)
+
+
+def _result_dict(r: Any) -> dict[str, Any]:
+    return {
+        "connection": r.connection,
+        "state": r.state,
+        "error": r.error,
+        "api_calls": r.api_calls,
+        "seconds": round(r.seconds, 3),
+        "run_id": r.run_id,
+        **r.counts.as_dict(),
+    }
+
+
+def print_sync_summary(results: list[Any]) -> None:
+    table = Table(title="Sync")
+    columns = (
+        "connection",
+        "state",
+        "fetched",
+        "placed",
+        "changed",
+        "conflicts",
+        "quarantined",
+        "pushed",
+        "rejected",
+        "API calls",
+        "seconds",
+    )
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("connection", "state") else "right")
+    for r in results:
+        c = r.counts
+        table.add_row(
+            r.connection,
+            r.state,
+            str(c.fetched),
+            str(c.placed),
+            str(c.changed),
+            str(c.conflicts),
+            str(c.quarantined),
+            str(c.pushed),
+            str(c.rejected),
+            str(r.api_calls),
+            f"{r.seconds:.2f}",
+        )
+    console.print(table)
+    for r in results:
+        if r.error:
+            err_console.print(f"[yellow]{r.connection}:[/] {r.error}", highlight=False)
+        for note in r.counts.notes:
+            console.print(f"{r.connection}: {note}", highlight=False)
+
+
+@app.command()
+def daemon(ctx: typer.Context) -> None:
+    """Run every job on its schedule until stopped (SIGTERM or Ctrl-C stop it cleanly)."""
+    import logging
+
+    from jobs.daemon import run_daemon
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    rt = _runtime(ctx)
+    try:
+        run_daemon(rt)
+    finally:
+        rt.close()
 
 
 # --- optional commands ------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The scheduled jobs (sync, push, overdue sweep) and the daemon that runs them with APScheduler."""
