@@ -33,9 +33,7 @@ def events(draw: st.DrawFn) -> ev.Event:
     on = START + timedelta(days=draw(st.integers(0, 90)))
     if kind is ev.LedgerAmountChanged:
         amount = Money.of(draw(st.decimals("0.01", "5000", places=2)), "EUR")
-        return kind(
-            occurred_on=on, amount_due=amount, due_date=on + timedelta(days=draw(st.integers(-5, 40)))
-        )
+        return kind(occurred_on=on, amount_due=amount, due_date=on + timedelta(days=draw(st.integers(-5, 40))))
     if kind is ev.Reschedule:
         return kind(occurred_on=on, collection_date=draw(st.none() | st.just(on + timedelta(days=3))))
     return kind(occurred_on=on)

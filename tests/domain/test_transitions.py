@@ -83,9 +83,7 @@ def state_in(status: InvoiceStatus) -> InvoiceState:
 
 EVENTS = {k.kind: k for k in ev.ALL_EVENTS}
 CELLS = [
-    (kind, status, cell)
-    for kind, row in EXPECTED.items()
-    for status, cell in zip(COLUMNS, row.split(), strict=True)
+    (kind, status, cell) for kind, row in EXPECTED.items() for status, cell in zip(COLUMNS, row.split(), strict=True)
 ]
 
 
@@ -147,9 +145,7 @@ def test_placement_of_imported_invoices():
     assert place(LedgerStatus.OPEN).status is S.SCHEDULED
     assert place(LedgerStatus.OPEN).collection_date == due
     # Already due: collected lead_days from today, never in the past.
-    assert place(LedgerStatus.OPEN, due_date=TODAY - timedelta(days=30)).collection_date == TODAY + timedelta(
-        3
-    )
+    assert place(LedgerStatus.OPEN, due_date=TODAY - timedelta(days=30)).collection_date == TODAY + timedelta(3)
     assert place(LedgerStatus.OPEN, due_date=None).collection_date == TODAY + timedelta(days=3)
     assert place(LedgerStatus.OPEN, mode=CollectionMode.ON_DEMAND).status is S.OUTSTANDING
     assert place(LedgerStatus.DRAFT).status is S.DRAFT
@@ -190,9 +186,7 @@ def test_scheduled_amount_and_due_date_follow_the_ledger():
 
 
 class TestRetries:
-    policy = CollectionPolicy(
-        retry=RetryPolicy(max_attempts=3, intervals=(timedelta(days=2), timedelta(days=4)))
-    )
+    policy = CollectionPolicy(retry=RetryPolicy(max_attempts=3, intervals=(timedelta(days=2), timedelta(days=4))))
 
     def fail_once(self, state: InvoiceState, on: date) -> InvoiceState:
         started = apply(state, ev.CollectionStarted(occurred_on=on), self.policy)
