@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connector.config import Config, load_config
 from connector.store.connections import sync_connections
-from connector.store.db import make_engine, make_sessionmaker
+from connector.store.db import WRITE, make_engine, make_sessionmaker
 from connector.store.migrate import is_current, upgrade
 
 
@@ -26,6 +26,7 @@ class Runtime:
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back everything on any error."""
         with self.sessions() as session, session.begin():
+            session.connection(execution_options=WRITE)
             yield session
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ from xero_python.accounting.models import (
     BankTransfers,
     Contact,
     Invoice,
+    LineAmountTypes,
     LineItem,
     Payment,
     PaymentDelete,
@@ -214,12 +215,20 @@ class XeroLedger:
         self._tokens = tokens
         self._token_lock = threading.Lock()
         self._oauth = _ConnectionToken(app, self._token_lock, self.calls)
+        configuration = Configuration()
+        # Configuration's metaclass hands every later call a copy of the first instance and ignores
+        # the arguments: Configuration(oauth2_token=...) would give every connection the first
+        # connection's token holder. Set ours on the copy.
+        configuration.oauth2_token = self._oauth
         self.api_client = ApiClient(
-            Configuration(oauth2_token=self._oauth),
+            configuration,
             pool_threads=1,
             oauth2_token_getter=self._load_token,
             oauth2_token_saver=self._save_token,
         )
+        # urllib3 would otherwise retry 429 and 503 by itself (sleeping for real on Retry-After) and
+        # re-send dropped requests: calls our limiter, counter and retry policy never see. We retry.
+        self.api_client.rest_client.pool_manager.connection_pool_kw["retries"] = False
         self.accounting = AccountingApi(self.api_client, base_url=app.api_url)
         self.identity = IdentityApi(self.api_client, base_url=app.identity_url)
         self.last_limits: dict[str, str] = {}
@@ -471,7 +480,7 @@ class XeroLedger:
                         ],
                         date=payout.on,
                         reference=reference,
-                        line_amount_types="NoTax",
+                        line_amount_types=LineAmountTypes.NOTAX,
                     )
                 ]
             )
@@ -564,4 +573,3 @@ def _validation_messages(body: Any) -> list[str]:
         e.get("Message", "") for element in body.get("Elements") or [] for e in (element.get("ValidationErrors") or [])
     ]
     return [m for m in messages if m] or ([body["Message"]] if body.get("Message") else [])
-

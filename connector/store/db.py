@@ -24,11 +24,22 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take control so that a
-        # transaction is one atomic unit even for the first SELECT (SQLAlchemy docs recipe).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # pysqlite's own transaction handling defers BEGIN; take control (SQLAlchemy docs recipe).
+        # A unit of work that will write asks for IMMEDIATE (see write_options): it takes the write
+        # lock before its first read, so it never fails to upgrade a read lock half-way. Reads stay
+        # deferred and never block behind a writer (WAL).
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+#: Execution options for a session that will write: ``session.connection(execution_options=WRITE)``.
+WRITE = {"sqlite_immediate": True}
+
+
+def _sqlite_begin(conn: object) -> None:
+    immediate = conn.get_execution_options().get("sqlite_immediate")  # type: ignore[attr-defined]
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[attr-defined]
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

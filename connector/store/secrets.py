@@ -116,6 +116,7 @@ class ConnectionTokens:
 
     def save(self, token: dict[str, Any]) -> None:
         with self._sessions() as session, session.begin():
+            session.connection(execution_options={"sqlite_immediate": True})
             row = session.get(Connection, self._connection_id)
             if row is None:
                 raise LookupError(f"connection #{self._connection_id} is gone")

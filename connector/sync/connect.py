@@ -39,3 +39,23 @@ def ledger_for(rt: Runtime, connection: Connection, **options: Any) -> Ledger:
             raise ReconnectRequired("no Xero organisation chosen for this connection: connect it first")
         return XeroLedger(xero_app(rt.config), connection.tenant_id, tokens, **options)
     raise NotImplementedError(f"no adapter for {connection.provider} yet")
+
+
+def save_token(rt: Runtime, connection_id: int, token_response: dict[str, Any]) -> None:
+    """Store a fresh token set (from the consent flow) for a connection, encrypted; reopen it for sync."""
+    import time
+
+    from connector.store.secrets import TokenSet
+
+    token = dict(token_response)
+    if isinstance(token.get("scope"), str):
+        token["scope"] = token["scope"].split()
+    if token.get("expires_in") and not token.get("expires_at"):
+        token["expires_at"] = time.time() + float(token["expires_in"])
+    vault = vault_for(rt.config)
+    with rt.transaction() as session:
+        connection = session.get(Connection, connection_id)
+        vault.save(session, connection, TokenSet(token))
+        connection.state = "active"
+        connection.state_reason = None
+        connection.paused_until = None

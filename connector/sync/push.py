@@ -84,9 +84,16 @@ def push(
             transaction, ledger, payments[start : start + size], accounts, mapping, counts, run_id, crash_after_send
         )
     for entry_id in ids["delete_payment"]:
-        _push_one(transaction, entry_id, counts, lambda s, e: _delete_payment(s, e, ledger))
+        _push_one(transaction, entry_id, counts, _payment_to_delete, lambda req: _delete_payment(ledger, req))
     for entry_id in ids["payout"]:
-        _push_one(transaction, entry_id, counts, lambda s, e: _payout(s, e, ledger, accounts, crash_after_send))
+        _push_one(
+            transaction,
+            entry_id,
+            counts,
+            lambda s, e: _payout_request(s, e, accounts),
+            lambda req, i=entry_id: _payout(ledger, req, crash_after_send, i),
+            _log_payout,
+        )
     return counts
 
 
@@ -253,16 +260,20 @@ def _back_to_pending(
 
 
 def _push_one(
-    transaction: Callable[[], Any], entry_id: int, counts: RunCounts, send: Callable[[Session, OutboxEntry], str]
+    transaction: Callable[[], Any],
+    entry_id: int,
+    counts: RunCounts,
+    prepare: Callable[[Session, OutboxEntry], Any],
+    send: Callable[[Any], tuple[str, str | None]],
+    after: Callable[[Session, OutboxEntry, str], None] | None = None,
 ) -> None:
+    """One entry: read what to send (a transaction), send it (no transaction open), record the outcome."""
     with transaction() as session:
         entry = session.get(OutboxEntry, entry_id)
         _mark_sending(session, [entry])
+        request = prepare(session, entry)
     try:
-        with transaction() as session:
-            entry = session.get(OutboxEntry, entry_id)
-            detail = send(session, entry)
-            _settle(session, entry, "done", detail, counts, None)
+        detail, reference = send(request)
     except (ReconnectRequired, DailyLimitError) as exc:
         _back_to_pending(transaction, [entry_id], str(exc), counts, immediate=True)
         raise StopConnection(exc) from exc
@@ -272,10 +283,16 @@ def _push_one(
             return
         with transaction() as session:
             _settle(session, session.get(OutboxEntry, entry_id), "rejected", f"the ledger refused: {exc}", counts, None)
+        return
+    with transaction() as session:
+        entry = session.get(OutboxEntry, entry_id)
+        _settle(session, entry, "done", detail, counts, None, reference=reference)
+        if after:
+            after(session, entry, detail)
 
 
-def _delete_payment(session: Session, entry: OutboxEntry, ledger: Ledger) -> str:
-    """Remove the payment posted at submission for a collection that failed."""
+def _payment_to_delete(session: Session, entry: OutboxEntry) -> tuple[str | None, str]:
+    """The ledger id of the payment posted at submission for this invoice, if it was posted."""
     posted = session.scalars(
         select(OutboxEntry)
         .where(
@@ -287,44 +304,51 @@ def _delete_payment(session: Session, entry: OutboxEntry, ledger: Ledger) -> str
         .order_by(OutboxEntry.id.desc())
         .limit(1)
     ).first()
-    if posted is None or not posted.ledger_reference:
-        return "no posted payment to delete"
+    return (posted.ledger_reference if posted else None), entry.idempotency_key
+
+
+def _delete_payment(ledger: Ledger, request: tuple[str | None, str]) -> tuple[str, str | None]:
+    """Remove the payment posted at submission for a collection that failed."""
+    payment_id, key = request
+    if not payment_id:
+        return "no posted payment to delete", None
     try:
-        ledger.delete_payment(posted.ledger_reference, entry.idempotency_key)
+        ledger.delete_payment(payment_id, key)
     except NotFound:
-        return f"payment {posted.ledger_reference} was already gone from the ledger"
-    return f"payment {posted.ledger_reference} deleted in the ledger (the collection failed)"
+        return f"payment {payment_id} was already gone from the ledger", payment_id
+    return f"payment {payment_id} deleted in the ledger (the collection failed)", payment_id
+
+
+def _payout_request(session: Session, entry: OutboxEntry, accounts: dict[str, str]) -> PayoutToPost:
+    p = entry.payload
+    return PayoutToPost(
+        key=entry.idempotency_key,
+        on=date.fromisoformat(p["date"]),
+        currency=p["currency"],
+        net=Decimal(p["net"]),
+        fee=Decimal(p["fee"]),
+        clearing_account=accounts["clearing"],
+        bank_account=accounts["bank"],
+        fees_account=accounts["fees"],
+        reference=p.get("reference", ""),
+    )
 
 
 def _payout(
-    session: Session,
-    entry: OutboxEntry,
-    ledger: Ledger,
-    accounts: dict[str, str],
-    crash_after_send: Callable[[list[int]], None] | None,
-) -> str:
-    p = entry.payload
-    result = ledger.post_payout(
-        PayoutToPost(
-            key=entry.idempotency_key,
-            on=date.fromisoformat(p["date"]),
-            currency=p["currency"],
-            net=Decimal(p["net"]),
-            fee=Decimal(p["fee"]),
-            clearing_account=accounts["clearing"],
-            bank_account=accounts["bank"],
-            fees_account=accounts["fees"],
-            reference=p.get("reference", ""),
-        )
-    )
+    ledger: Ledger, payout: PayoutToPost, crash_after_send: Callable[[list[int]], None] | None, entry_id: int
+) -> tuple[str, str | None]:
+    result = ledger.post_payout(payout)
     if crash_after_send:
-        crash_after_send([entry.id])
-    entry.ledger_reference = ",".join(x for x in (result.transfer_id, result.fee_id) if x)
+        crash_after_send([entry_id])
     detail = (
-        f"payout {p.get('reference') or ''}: transfer {p['net']} {p['currency']} clearing → bank "
-        f"({result.transfer_id}), fee {p['fee']} ({result.fee_id})"
+        f"payout {payout.reference}: transfer {payout.net} {payout.currency} clearing → bank "
+        f"({result.transfer_id}), fee {payout.fee} ({result.fee_id})"
     )
-    for invoice_id in p.get("invoice_ids", []):
+    return detail, ",".join(x for x in (result.transfer_id, result.fee_id) if x)
+
+
+def _log_payout(session: Session, entry: OutboxEntry, detail: str) -> None:
+    for invoice_id in entry.payload.get("invoice_ids", []):
         invoice = session.get(Invoice, invoice_id)
         if invoice is not None:
             log_activity(
@@ -337,4 +361,3 @@ def _payout(
                 EventSource.SYSTEM,
                 detail,
             )
-    return detail
