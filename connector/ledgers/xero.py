@@ -437,10 +437,35 @@ class XeroLedger:
             ),
         )
 
+    def _existing(self, kind: str, reference: str) -> str | None:
+        """Our earlier write with exactly this reference (it carries our marker), if the ledger has one.
+
+        Xero's Idempotency-Key is kept for six minutes only; after a crash that lasted longer, this
+        look-up is what keeps a payout from being written twice.
+        """
+        where = f'Reference=="{reference.replace(chr(34), "")}"'
+        if kind == "transfer":
+            found = self._call(
+                "transfers_read",
+                lambda: self.accounting.get_bank_transfers(
+                    self.tenant_id, where=where, _request_timeout=self.retry.timeout
+                ),
+            )
+            live = [t for t in found.bank_transfers or [] if str(getattr(t, "status", "AUTHORISED")) != "DELETED"]
+            return str(live[0].bank_transfer_id) if live else None
+        found = self._call(
+            "transactions_read",
+            lambda: self.accounting.get_bank_transactions(
+                self.tenant_id, where=where + ' AND Type=="SPEND"', _request_timeout=self.retry.timeout
+            ),
+        )
+        live = [t for t in found.bank_transactions or [] if str(getattr(t.status, "value", t.status)) != "DELETED"]
+        return str(live[0].bank_transaction_id) if live else None
+
     def post_payout(self, payout: PayoutToPost) -> PayoutResult:
         reference = _with_marker(payout.reference or "payout", payout.key)
-        transfer_id = None
-        if payout.net > 0:
+        transfer_id = self._existing("transfer", reference) if payout.net > 0 else None
+        if payout.net > 0 and transfer_id is None:
             transfers = BankTransfers(
                 bank_transfers=[
                     BankTransfer(
@@ -462,8 +487,8 @@ class XeroLedger:
                 ),
             )
             transfer_id = str(created.bank_transfers[0].bank_transfer_id)
-        fee_id = None
-        if payout.fee > 0:
+        fee_id = self._existing("fee", reference) if payout.fee > 0 else None
+        if payout.fee > 0 and fee_id is None:
             spend = BankTransactions(
                 bank_transactions=[
                     BankTransaction(

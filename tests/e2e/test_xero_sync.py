@@ -350,3 +350,28 @@ def test_each_connection_refreshes_through_its_own_token_holder(world):
     world.xero.expire_access_tokens()
     assert world.sync("nz").state == "succeeded"
     assert world.sync("us").state == "succeeded"
+
+
+def test_a_payout_killed_after_the_ledger_accepted_is_found_not_repeated(world):
+    """Past Xero's six-minute idempotency window, the transfer and fee are found by their reference."""
+    world.sync()
+    chosen = open_invoices(world, 2)
+    platform(world, chosen, CollectionStarted(occurred_on=TODAY), CollectionConfirmed(occurred_on=TODAY))
+    world.sync(do_import=False)
+    with world.rt.transaction() as session:
+        rows = list(session.scalars(select(Invoice).where(Invoice.external_id.in_(chosen))))
+        record_payout(session, rows, on=TODAY, fee=Decimal("2.00"), reference="PO-CRASH")
+
+    def die(_ids):
+        raise Crash
+
+    with pytest.raises(Crash):
+        world.sync(do_import=False, push_options={"crash_after_send": die})
+    from connector.sandbox.common.idempotency import IdempotencyCache
+
+    world.xero.idempotency = IdempotencyCache(world.xero.clock)  # as if the six minutes had passed
+    world.sync(do_import=False, push_options={"lease": timedelta(0)})
+    books = world.xero.ledger.tenant(world.tenant())
+    assert len([t for t in books.bank_transfers.values() if "PO-CRASH" in (t.reference or "")]) == 1
+    spends = [t for t in books.bank_transactions.values() if t.type == "SPEND" and "PO-CRASH" in (t.reference or "")]
+    assert len(spends) == 1
