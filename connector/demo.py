@@ -1,119 +1,199 @@
-"""``connector demo``: the platform side of the connector, end to end, on a throwaway SQLite file.
+"""``connector demo``: the connector end to end against a local Xero, in under a minute.
 
-It seeds one ledger connection with invoices, places them (open ones in Scheduled), plays the
-platform's events (collections started, one failing and retrying, confirmations, a payout with
-a fee) and prints the status table and one invoice's timeline.
+It starts the Xero sandbox in this process with a seeded organisation, connects to it the way
+the setup wizard will (consent, code exchange, choose the organisation), imports, shows the
+invoices landing in Scheduled, plays the platform's events (collections started, one failing
+and retried, confirmations, a payout with a fee), pushes them back, re-reads the ledger through
+its API to show the payments, the transfer and the fee there, and prints the status table and
+one invoice's timeline. Everything lands in a fresh SQLite file under ``demo/``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-from datetime import date, timedelta
+import time
+from collections import Counter
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import parse_qs, urlparse
 
+import requests
 import typer
+from rich.table import Table
+from sqlalchemy import select
 
 from connector.config import Config
-from connector.domain import CollectionConfirmed, CollectionFailed, CollectionStarted, LedgerStatus
-from connector.runtime import open_runtime
-from connector.store.models import Invoice
-from connector.sync.apply import NewInvoice, apply_event, create_invoice, record_payout
+from connector.domain import CollectionConfirmed, CollectionFailed, CollectionStarted
+from connector.ledgers.oauth import OAuthClient, consent_url, exchange_code, new_state
+from connector.ledgers.xero import SCOPES, XeroLedger
+from connector.runtime import Runtime, open_runtime
+from connector.store.models import Connection, Invoice
+from connector.store.secrets import ConnectionTokens
+from connector.sync.apply import apply_event, record_payout
+from connector.sync.connect import ledger_for, save_token, vault_for, xero_app
 
-CUSTOMERS = [
-    "Ridgeway University",
-    "Bayside Club",
-    "City Limousines",
-    "Marine Systems",
-    "Boom FM",
-    "Hamilton Smith Ltd",
-    "Petrie McLoud Watson",
-    "Port & Philip Freight",
-]
+SECRET_ENV = "CONNECTOR_DEMO_XERO_SECRET"
+REDIRECT = "http://127.0.0.1:8080/oauth/callback"
+ACCOUNTS = {"clearing": "095", "bank": "090", "fees": "404"}
 
 
 def demo(
-    folder: Annotated[Path, typer.Option("--folder", help="where the demo database goes")] = Path("demo"),
+    folder: Annotated[Path, typer.Option("--folder", help="where the demo database and config go")] = Path("demo"),
+    seed: Annotated[int, typer.Option("--seed", help="which organisation the sandbox generates")] = 1000,
+    invoices: Annotated[int, typer.Option("--invoices", help="sales invoices in the organisation")] = 60,
 ) -> None:
-    """Seed a demo database, play a month of platform events, and show the result."""
-    from connector.cli import console, print_status, print_timeline
+    """Run the connector end to end against a local Xero sandbox."""
+    from connector.cli import console, print_status, print_sync_summary, print_timeline, run_sync_with_progress
     from connector.reports import status_report, timeline
+    from connector.sandbox.xero import XeroSandbox
 
+    started = time.perf_counter()
     shutil.rmtree(folder, ignore_errors=True)
-    config = Config.model_validate(
+    folder.mkdir(parents=True)
+    with XeroSandbox(seed=seed, tenants=1, invoices_per_tenant=invoices) as xero:
+        os.environ[SECRET_ENV] = xero.client_secret
+        rt = open_runtime(config=_config(folder, xero))
+        _write_config(folder, xero)
+        console.rule("[bold]1. Connect to Xero")
+        org = _connect(rt, xero)
+        console.print(f"Consent given, code exchanged, token stored encrypted; organisation: [bold]{org}[/]")
+
+        console.rule("[bold]2. Import")
+        print_sync_summary(run_sync_with_progress(rt, None))
+        with rt.transaction() as session:
+            print_status(status_report(session))
+
+        console.rule("[bold]3. The platform collects")
+        chosen, failing = _play_platform(rt)
+        console.print(
+            f"{len(chosen)} direct debits started; {failing.number} failed (insufficient funds), was "
+            f"retried and confirmed; all {len(chosen)} paid; a payout PO-DEMO-1 settled them, less a fee."
+        )
+
+        console.rule("[bold]4. Push to Xero")
+        print_sync_summary(run_sync_with_progress(rt, None))
+
+        console.rule("[bold]5. What Xero shows now (re-read through its API)")
+        _show_ledger(rt, [c.external_id for c in chosen])
+
+        console.rule("[bold]6. Status and one invoice's story")
+        with rt.transaction() as session:
+            print_status(status_report(session))
+            print_timeline(timeline(session, session.get(Invoice, failing.id)))
+        rt.close()
+    console.print(
+        f"\nDone in {time.perf_counter() - started:.1f} s. The database is {folder / 'connector.sqlite'}; "
+        f"try: [bold]python3 dev.py --config {folder / 'connector.toml'} activity {failing.number}[/]",
+        highlight=False,
+    )
+
+
+def _config(folder: Path, xero: object) -> Config:
+    return Config.model_validate(
         {
             "database": {"url": f"sqlite:///{folder / 'connector.sqlite'}"},
-            "connections": [
-                {
-                    "name": "demo-xero",
-                    "provider": "xero",
-                    "tenant_id": "demo-tenant",
-                    "accounts": {"clearing": "090", "bank": "091", "fees": "404"},
+            "security": {"key_env": "", "key_file": str(folder / ".connector-key")},
+            "ledgers": {
+                "xero": {
+                    "client_id": xero.client_id,
+                    "client_secret_env": SECRET_ENV,
+                    "redirect_uri": REDIRECT,  # type: ignore[attr-defined]
+                    "api_url": xero.accounting_url,
+                    "identity_url": xero.identity_url,  # type: ignore[attr-defined]
+                    "token_url": xero.token_url,
+                    "authorize_url": xero.authorize_url,  # type: ignore[attr-defined]
                 }
-            ],
+            },
+            "connections": [{"name": "demo-xero", "provider": "xero", "accounts": ACCOUNTS}],
         }
     )
-    rt = open_runtime(config=config)
+
+
+def _write_config(folder: Path, xero: object) -> None:
+    """A config for poking at the demo database afterwards (the sandbox itself is gone by then)."""
+    (folder / "connector.toml").write_text(
+        "# Written by `connector demo`: the demo database, for `status` and `activity` afterwards.\n"
+        "[database]\n"
+        f'url = "sqlite:///{folder / "connector.sqlite"}"  # the demo\'s SQLite file\n'
+        "[security]\n"
+        'key_env = ""  # no key in the environment: use the file below\n'
+        f'key_file = "{folder / ".connector-key"}"  # the demo\'s token key\n'
+    )
+
+
+def _connect(rt: Runtime, xero: object) -> str:
+    """What the setup wizard does: consent page, code exchange, choose the organisation."""
+    app = rt.config.ledgers.xero
+    client = OAuthClient(
+        app.client_id, app.client_secret(), app.authorize_url, app.token_url, app.redirect_uri, tuple(SCOPES)
+    )
+    state = new_state()
+    url = consent_url(client, state)
+    requests.get(url, timeout=10).raise_for_status()  # the consent page a person would see
+    query = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+    answer = requests.post(
+        app.authorize_url, data={**query, "decision": "allow"}, allow_redirects=False, timeout=10
+    )  # the person clicks "Allow access"
+    back = parse_qs(urlparse(answer.headers["Location"]).query)
+    if back.get("state") != [state]:
+        raise RuntimeError("the consent answer does not match the request (state)")
+    token = exchange_code(client, back["code"][0])
+    with rt.sessions() as session:
+        connection_id = session.scalars(select(Connection.id)).one()
+    save_token(rt, connection_id, token)
+    probe = XeroLedger(xero_app(rt.config), "", ConnectionTokens(rt.sessions, connection_id, vault_for(rt.config)))
+    org = probe.connections()[0]  # one organisation in the demo: the wizard would offer a choice
+    with rt.transaction() as session:
+        connection = session.get(Connection, connection_id)
+        connection.tenant_id, connection.tenant_name = org["tenant_id"], org["name"]
+    return org["name"]
+
+
+def _play_platform(rt: Runtime) -> tuple[list[Invoice], Invoice]:
     today = date.today()
     with rt.transaction() as session:
-        from sqlalchemy import select
-
-        from connector.store.models import Connection
-
-        conn = session.scalars(select(Connection)).one()
-        for i, customer in enumerate(CUSTOMERS):
-            ledger_status = LedgerStatus.DRAFT if i == 6 else LedgerStatus.PAID if i == 7 else LedgerStatus.OPEN
-            amount = Decimal(250 + 75 * i).quantize(Decimal("0.01"))
-            create_invoice(
-                session,
-                conn,
-                NewInvoice(
-                    number=f"INV-{1001 + i}",
-                    contact_name=customer,
-                    currency="GBP",
-                    total=amount,
-                    amount_due=Decimal(0) if ledger_status is LedgerStatus.PAID else amount,
-                    issue_date=today - timedelta(days=20),
-                    due_date=today + timedelta(days=i - 2),
-                    ledger_status=ledger_status,
-                    external_id=f"demo-{i}",
-                ),
-                today=today,
-            )
-        # The same invoice raised again in the platform itself: a duplicate until marked original.
-        create_invoice(
-            session,
-            None,
-            NewInvoice(
-                number="inv 1001",
-                contact_name="Ridgeway University Ltd",
-                currency="GBP",
-                total=Decimal("250.00"),
-                amount_due=Decimal("250.00"),
-                issue_date=today,
-                due_date=today,
-                ledger_status=LedgerStatus.OPEN,
-            ),
-            today=today,
-        )
-    console.print(f"[bold]Imported {len(CUSTOMERS)} invoices into {folder / 'connector.sqlite'}[/]")
-
-    with rt.transaction() as session:
         scheduled = list(session.scalars(select(Invoice).where(Invoice.status == "scheduled").order_by(Invoice.id)))
-        for inv in scheduled:
+        currency = Counter(i.currency for i in scheduled).most_common(1)[0][0]  # the organisation's own
+        chosen = [i for i in scheduled if i.currency == currency][:5]
+        for inv in chosen:
             apply_event(session, inv, CollectionStarted(occurred_on=today))
-        failing = scheduled[1]
+        failing = chosen[1]
         apply_event(session, failing, CollectionFailed(occurred_on=today, detail="insufficient funds"))
-        apply_event(session, failing, CollectionStarted(occurred_on=today + timedelta(days=3)))
-        for inv in scheduled:
-            apply_event(session, inv, CollectionConfirmed(occurred_on=today + timedelta(days=4)))
-        record_payout(session, scheduled[:4], on=today + timedelta(days=6), fee=Decimal("12.40"), reference="PO-0001")
-    console.print("[bold]Played collections (one failed and was retried), confirmations and a payout[/]\n")
+        apply_event(session, failing, CollectionStarted(occurred_on=today))
+        for inv in chosen:
+            apply_event(session, inv, CollectionConfirmed(occurred_on=today, reference=f"DD-{inv.number}"))
+        fee = sum((inv.paid_amount * Decimal("0.01") + Decimal("0.20") for inv in chosen), Decimal(0))
+        record_payout(session, chosen, on=today, fee=fee.quantize(Decimal("0.01")), reference="PO-DEMO-1")
+    return chosen, failing
 
-    with rt.transaction() as session:
-        print_status(status_report(session))
-        failing_row = session.get(Invoice, failing.id)
-        assert failing_row is not None
-        print_timeline(timeline(session, failing_row))
-    rt.close()
+
+def _show_ledger(rt: Runtime, external_ids: list[str]) -> None:
+    from connector.cli import console
+
+    with rt.sessions() as session:
+        ledger = ledger_for(rt, session.scalars(select(Connection)).one())
+    table = Table(title="Invoices in Xero")
+    for col in ("number", "status", "amount due", "paid", "payment reference"):
+        table.add_column(col)
+    for inv in ledger.get_invoices(external_ids):
+        refs = "; ".join(p.reference for p in inv.payments)  # type: ignore[union-attr]
+        table.add_row(inv.number, inv.status, str(inv.amount_due), str(inv.amount_paid), refs)  # type: ignore[union-attr]
+    console.print(table)
+    transfers = ledger.accounting.get_bank_transfers(ledger.tenant_id).bank_transfers or []
+    spends = ledger.accounting.get_bank_transactions(ledger.tenant_id, where='Type=="SPEND"').bank_transactions or []
+    for t in transfers:
+        if "PO-DEMO-1" in (t.reference or ""):
+            console.print(
+                f"Bank transfer {t.amount} from {t.from_bank_account.name} to {t.to_bank_account.name} ({t.reference})",
+                highlight=False,
+            )
+    for t in spends:
+        if "PO-DEMO-1" in (t.reference or ""):
+            console.print(
+                f"Spend money {t.total} from {t.bank_account.name}, account "
+                f"{t.line_items[0].account_code} ({t.reference})",
+                highlight=False,
+            )
