@@ -506,12 +506,12 @@ def _register_optional_commands() -> None:
     from connector import demo
 
     app.command("demo")(demo.demo)
-    try:
-        from connector.sandbox.xero.cli import serve as serve_xero
-    except ImportError:
-        return
+    from connector.sandbox.quickbooks.cli import serve as serve_quickbooks
+    from connector.sandbox.xero.cli import serve as serve_xero
+
     sandbox_app = typer.Typer(no_args_is_help=True, help="Local ledger servers for demos and tests.")
-    sandbox_app.command("xero")(serve_xero)
+    sandbox_app.command("xero", help="A local Xero (identity + Accounting API).")(serve_xero)
+    sandbox_app.command("quickbooks", help="A local QuickBooks Online (OAuth + API v3).")(serve_quickbooks)
     app.add_typer(sandbox_app, name="sandbox")
 
 

@@ -1,0 +1,229 @@
+"""Benchmark: importing from Xero and pushing payments back, ours against a naive client.
+
+    .venv/bin/python bench/xero_import.py                       # N = 10k and 100k, M = 1k, latency 0
+    .venv/bin/python bench/xero_import.py --sizes 10000 --latency-ms 50
+
+The Xero sandbox runs in its own process (limits lifted, optional latency per call), and every
+measurement runs in a fresh process with a fresh SQLite file, so peak RSS is the connector's
+alone. Figures printed: wall time, invoices/s, ledger API calls, peak RSS; for the push, calls
+and time for M payments. The naive client is the SDK's default page of 100 invoices with a
+commit per invoice, and one payment per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+# --- the sandbox process ---------------------------------------------------------------------------
+
+
+def serve(invoices: int, latency_ms: int) -> None:
+    from connector.sandbox.xero import RateLimits, XeroSandbox
+
+    sandbox = XeroSandbox(
+        seed=42, tenants=1, invoices_per_tenant=invoices, limits=RateLimits.unlimited(), latency_ms=latency_ms
+    ).start()
+    info = {
+        "client_id": sandbox.client_id,
+        "client_secret": sandbox.client_secret,
+        "api_url": sandbox.accounting_url,
+        "identity_url": sandbox.identity_url,
+        "token_url": sandbox.token_url,
+        "tenant_id": sandbox.tenant_ids[0],
+        "token": sandbox.issue_tokens(),
+    }
+    print(json.dumps(info), flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+    sandbox.stop()
+
+
+@contextmanager
+def sandbox_process(invoices: int, latency_ms: int) -> Any:
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "serve", str(invoices), str(latency_ms)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield json.loads(proc.stdout.readline())
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+
+
+# --- one measurement, in its own process -------------------------------------------------------------
+
+
+def measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
+    from cryptography.fernet import Fernet
+    from sqlalchemy import select
+
+    from connector.config import Config
+    from connector.domain import CollectionConfirmed, CollectionStarted
+    from connector.ledgers.records import InvoicePage
+    from connector.mapping import load_mapping
+    from connector.runtime import open_runtime
+    from connector.store.models import Connection, Invoice
+    from connector.sync.apply import apply_event
+    from connector.sync.connect import ledger_for, save_token
+    from connector.sync.importer import apply_page
+    from connector.sync.push import push
+    from connector.sync.runner import sync_connection
+    from connector.sync.runs import RunCounts
+
+    os.environ["CONNECTOR_SECRET_KEY"] = Fernet.generate_key().decode()
+    os.environ["BENCH_XERO_SECRET"] = info["client_secret"]
+    folder = tempfile.mkdtemp(prefix="connector-bench-")
+    config = Config.model_validate(
+        {
+            "database": {"url": f"sqlite:///{folder}/bench.sqlite"},
+            "ledgers": {
+                "xero": {k: info[k] for k in ("client_id", "api_url", "identity_url", "token_url")}
+                | {"client_secret_env": "BENCH_XERO_SECRET"}
+            },
+            "connections": [
+                {
+                    "name": "bench",
+                    "provider": "xero",
+                    "tenant_id": info["tenant_id"],
+                    "accounts": {"clearing": "095", "bank": "090", "fees": "404"},
+                }
+            ],
+        }
+    )
+    rt = open_runtime(config=config)
+    save_token(rt, 1, info["token"])
+    naive = mode == "naive"
+    ledgers: list[Any] = []
+
+    def make(rt: Any, connection: Connection) -> Any:
+        ledger = ledger_for(rt, connection, page_size=100 if naive else 1000)
+        if naive:
+            ledger.payment_batch_size = 1
+        ledgers.append(ledger)
+        return ledger
+
+    out: dict[str, Any] = {"mode": mode}
+    started = time.perf_counter()
+    if naive:  # the SDK's default pages of 100, a transaction (commit) per invoice
+        with rt.sessions() as session:
+            connection = session.get(Connection, 1)
+        ledger = make(rt, connection)
+        counts = RunCounts()
+        mapping = load_mapping("xero")
+        for page in ledger.changed_invoices(None, timedelta(minutes=5)):
+            for record in page.records:
+                with rt.transaction() as session:
+                    apply_page(
+                        session,
+                        session.get(Connection, 1),
+                        InvoicePage([record], more=False),
+                        mapping,
+                        today=date.today(),
+                        run_id=None,
+                        counts=counts,
+                    )
+        fetched, calls = counts.fetched, ledger.calls.total
+    else:
+        result = sync_connection(rt, 1, make, do_push=False)
+        fetched, calls = result.counts.fetched, result.api_calls
+    seconds = time.perf_counter() - started
+    out.update(
+        invoices=fetched,
+        seconds=round(seconds, 2),
+        per_second=round(fetched / seconds),
+        import_calls=calls,
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    )
+    if not naive:
+        again = sync_connection(rt, 1, make, do_push=False)
+        out["no_change_sync_calls"] = again.api_calls
+    if payments:
+        with rt.transaction() as session:
+            rows = list(session.scalars(select(Invoice).where(Invoice.status == "scheduled").limit(payments)))
+            for row in rows:
+                apply_event(session, row, CollectionStarted(occurred_on=date.today()))
+                apply_event(session, row, CollectionConfirmed(occurred_on=date.today()))
+        with rt.sessions() as session:
+            ledger = make(rt, session.get(Connection, 1))
+        started = time.perf_counter()
+        counts = push(rt.transaction, 1, ledger)
+        out.update(
+            payments=len(rows),
+            pushed=counts.pushed,
+            push_seconds=round(time.perf_counter() - started, 2),
+            push_calls=ledger.calls.total,
+        )
+    rt.close()
+    return out
+
+
+def run_measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "measure", mode, str(payments)],
+        input=json.dumps(info),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode:
+        raise SystemExit(f"measurement failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="invoice counts, comma-separated")
+    parser.add_argument("--latency-ms", type=int, default=0, help="sandbox latency per API call")
+    parser.add_argument("--payments", type=int, default=1000, help="payments pushed (M)")
+    parser.add_argument("--naive-max", type=int, default=10000, help="largest N the naive client is run at")
+    args = parser.parse_args()
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        with sandbox_process(n, args.latency_ms) as info:
+            for mode in ("ours", "naive"):
+                if mode == "naive" and n > args.naive_max:
+                    continue
+                figures = run_measure(
+                    mode, info, args.payments if n == min(int(s) for s in args.sizes.split(",")) else 0
+                )
+                figures["N"] = n
+                figures["latency_ms"] = args.latency_ms
+                rows.append(figures)
+                print(json.dumps(figures), flush=True)
+    print()
+    print(
+        f"{'N':>7} {'client':>6} {'lat':>4} {'seconds':>8} {'inv/s':>7} {'calls':>6} {'no-change':>9} "
+        f"{'RSS MB':>7} {'M':>5} {'push s':>7} {'push calls':>10}"
+    )
+    for r in rows:
+        print(
+            f"{r['N']:>7} {r['mode']:>6} {r['latency_ms']:>4} {r['seconds']:>8} {r['per_second']:>7} "
+            f"{r['import_calls']:>6} {r.get('no_change_sync_calls', '-'):>9} {r['peak_rss_mb']:>7} "
+            f"{r.get('payments', '-'):>5} {r.get('push_seconds', '-'):>7} {r.get('push_calls', '-'):>10}"
+        )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        serve(int(sys.argv[2]), int(sys.argv[3]))
+    elif sys.argv[1:2] == ["measure"]:
+        print(json.dumps(measure(sys.argv[2], json.loads(sys.stdin.read()), int(sys.argv[3]))))
+    else:
+        main()

@@ -1,0 +1,246 @@
+"""The Flask application and the request pipeline every API call goes through.
+
+Order for a ``/v3/company/{realmId}/...`` call, mirroring where QBO does each:
+
+1. ``drop`` fault: close the connection before anything happens;
+2. bearer token: 401 in the lower-case ``fault`` envelope with ``WWW-Authenticate``
+   (and the ``expire_tokens`` fault);
+3. the token's consent must cover the realm in the path (403);
+4. per-realm rate limits: 500 requests a minute, 10 at once, and a separate budget for
+   ``/batch``; refused calls get the XML ``ThrottleExceeded`` 429;
+5. latency, then the ``503``, ``5xx`` and ``429`` faults (nothing is written);
+6. ``?requestid=``: a repeat replays the first answer without running again;
+7. the route itself; then ``malformed``/``lost`` faults, ``intuit_tid`` and observers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Response, current_app, g, request
+
+from connector.sandbox.common.faults import FaultKind, corrupt_json
+from connector.sandbox.common.idempotency import Outcome, StoredResponse
+from connector.sandbox.common.recording import Exchange
+from connector.sandbox.common.wsgi import CaseInsensitivePaths, drop_connection
+from connector.sandbox.quickbooks import wire
+from connector.sandbox.quickbooks.model import ENTITIES
+from connector.sandbox.quickbooks.oauth import Unauthorized
+from connector.sandbox.quickbooks.wire import QboError
+
+if TYPE_CHECKING:
+    from connector.sandbox.quickbooks.sandbox import QuickBooksSandbox
+
+API_PREFIX = "/v3/company/"
+JSON = "application/json;charset=UTF-8"
+XML = "application/xml"
+DEFAULT_OFFSET = -8 * 60  # Intuit's own zone, for answers that belong to no company
+REQUESTID_MAX = 50
+
+# Fixed path segments in their canonical spelling (QBO matches paths case-insensitively).
+SEGMENTS = {name.lower(): name.lower() for name in ENTITIES} | {
+    s.lower(): s for s in ("v3", "company", "query", "cdc", "batch", "companyinfo", "preferences", "__sandbox")
+}
+
+
+def sandbox() -> QuickBooksSandbox:
+    return current_app.extensions["qbo_sandbox"]  # type: ignore[no-any-return]
+
+
+def time_text() -> str:
+    return wire.response_time(sandbox().clock.now(), g.get("offset", DEFAULT_OFFSET))
+
+
+def qbo_json(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(wire.dumps(document).encode(), status=status, content_type=JSON, headers=headers)
+
+
+def fault_response(error: QboError) -> Response:
+    return qbo_json(wire.fault_document(error, time_text()), error.status)
+
+
+def throttle_response() -> Response:
+    return Response(wire.throttle_xml(time_text()), status=429, content_type=XML)
+
+
+def auth_response(detail: str) -> Response:
+    body = json.dumps(wire.auth_fault_document(detail, sandbox().clock.now())).encode()
+    return Response(body, status=401, content_type=JSON, headers={"WWW-Authenticate": wire.WWW_AUTHENTICATE})
+
+
+def read_json() -> Any:
+    """The request body as JSON with exact decimals; QBO's parser error otherwise."""
+    raw = request.get_data(as_text=True)
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise QboError("2010", "Request has invalid or unsupported property",
+                       f"Property Name:Unexpected character ({exc.msg}) specified is unsupported or invalid") from None
+
+
+def _area(path: str) -> str:
+    if path.startswith(API_PREFIX):
+        return "api"
+    if path.startswith("/__sandbox"):
+        return "admin"
+    if path.startswith(("/.well-known/", "/connect/", "/oauth2/", "/v1/openid_connect/", "/op/")):
+        return "oauth"
+    return "other"
+
+
+def _pipeline() -> Response | None:
+    sb = sandbox()
+    g.area = _area(request.path)
+    g.fault = None
+    g.release = []
+    g.requestid = None
+    if g.area != "api":
+        return None
+    faults = sb.faults
+    if faults.hit(FaultKind.DROP):
+        g.fault = "drop"
+        drop_connection(request.environ)
+        return Response(b"", status=500)
+    parts = request.path.split("/")
+    realm_id = parts[3] if len(parts) > 3 else ""
+    books = sb.ledger.realms.get(realm_id)
+    g.offset = books.company.utc_offset_minutes if books else DEFAULT_OFFSET
+
+    authorization = request.headers.get("Authorization")
+    try:
+        grant = sb.auth.check_access(authorization)
+    except Unauthorized as exc:
+        return auth_response(exc.detail)
+    if faults.hit(FaultKind.EXPIRE_TOKEN):
+        g.fault = "expire_tokens"
+        sb.auth.expire_token(authorization)
+        return auth_response(f"Token expired: {(authorization or '')[7:19]}...")
+    if books is None or grant.realm_id != realm_id:
+        error = QboError("003100", "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+                         f"This token is not authorized for company {realm_id}", type="SERVICE", status=403)
+        return fault_response(error)
+
+    for limiter in (sb.limiter, sb.batch_limiter if parts[4:5] == ["batch"] else None):
+        if limiter is None:
+            continue
+        admission = limiter.acquire(realm_id)
+        if not admission.admitted:
+            return throttle_response()
+        g.release.append((limiter, realm_id))
+
+    delay = faults.latency_seconds()
+    if delay > 0:
+        time.sleep(delay)
+    if faults.hit(FaultKind.MAINTENANCE):
+        g.fault = "503"
+        return Response(wire.MAINTENANCE_HTML, status=503, content_type="text/html")
+    if faults.hit(FaultKind.SERVER_ERROR):
+        g.fault = "5xx"
+        return fault_response(QboError.system())
+    if faults.hit(FaultKind.RATE_LIMIT):
+        g.fault = "429"
+        return throttle_response()
+
+    requestid = request.args.get("requestid")
+    if requestid and request.method == "POST":
+        if len(requestid) > REQUESTID_MAX:
+            return fault_response(QboError("2050", "Request has invalid or unsupported property",
+                                           f"requestid is longer than {REQUESTID_MAX} characters"))
+        decision = sb.requestids.begin(realm_id, requestid, "")
+        if decision.outcome is Outcome.REPLAY:
+            stored = decision.response
+            assert stored is not None
+            g.replayed = True
+            return Response(stored.body, status=stored.status, headers=list(stored.headers))
+        if decision.outcome is Outcome.CONFLICT:
+            return fault_response(QboError.system("The first request with this requestid is still running"))
+        g.requestid = (realm_id, requestid)
+    return None
+
+
+def _finish(response: Response) -> Response:
+    sb = sandbox()
+    area = g.get("area")
+    if g.get("requestid"):
+        realm_id, key = g.requestid
+        replayable = response.status_code in (200, 400)
+        stored = StoredResponse(response.status_code, response.get_data(),
+                                (("Content-Type", response.content_type or JSON),)) if replayable else None
+        sb.requestids.complete(realm_id, key, stored)
+    if area in ("api", "oauth"):
+        response.headers["intuit_tid"] = str(uuid.uuid4())
+    if area == "api" and g.get("fault") != "drop":
+        if response.status_code == 200 and (response.content_type or "").startswith("application/json") \
+                and sb.faults.hit(FaultKind.MALFORMED):
+            g.fault = "malformed"
+            response.set_data(corrupt_json(response.get_data()))
+        if sb.faults.hit(FaultKind.LOST):
+            g.fault = "lost"
+            drop_connection(request.environ)
+    if sb.observers:
+        exchange = Exchange(
+            method=request.method,
+            path=request.path,
+            query={k: v for k, v in request.args.items()},
+            request_headers=dict(request.headers.items()),
+            request_body=request.get_data(),
+            status=response.status_code,
+            content_type=response.content_type or "",
+            response_headers=dict(response.headers.items()),
+            body=response.get_data(),
+            area=area or "other",
+            fault=g.get("fault"),
+            notes={"replayed": "yes"} if g.get("replayed") else {},
+        )
+        for observer in list(sb.observers):
+            observer(exchange)
+    return response
+
+
+def _teardown(_exc: BaseException | None) -> None:
+    for limiter, realm_id in g.pop("release", []):
+        limiter.release(realm_id)
+
+
+def create_app(sb: QuickBooksSandbox) -> CaseInsensitivePaths:
+    """The WSGI app: Flask plus case-insensitive matching of the fixed path segments."""
+    from connector.sandbox.quickbooks.routes_admin import admin
+    from connector.sandbox.quickbooks.routes_api import api
+    from connector.sandbox.quickbooks.routes_oauth import oauth
+
+    app = Flask("connector.sandbox.quickbooks")
+    app.extensions["qbo_sandbox"] = sb
+    app.url_map.strict_slashes = False
+    app.before_request(_pipeline)
+    app.after_request(_finish)
+    app.teardown_request(_teardown)
+    app.register_blueprint(oauth)
+    app.register_blueprint(api, url_prefix="/v3/company/<realm_id>")
+    app.register_blueprint(admin, url_prefix="/__sandbox")
+
+    @app.errorhandler(QboError)
+    def _qbo_error(error: QboError) -> Response:
+        return fault_response(error)
+
+    @app.errorhandler(404)
+    def _not_found(_err: Exception) -> Response:
+        if _area(request.path) == "api":
+            return fault_response(QboError("500", "Unsupported Operation",
+                                           f"Operation {request.method} {request.path} is not supported by the sandbox",
+                                           status=404))
+        return Response(b"Not Found", status=404, content_type="text/plain")
+
+    @app.errorhandler(405)
+    def _not_allowed(_err: Exception) -> Response:
+        return fault_response(QboError("500", "Unsupported Operation",
+                                       f"Method {request.method} is not allowed here", status=405))
+
+    @app.errorhandler(500)
+    def _crash(_err: Exception) -> Response:
+        return fault_response(QboError.system())
+
+    return CaseInsensitivePaths(app, SEGMENTS)

@@ -1,0 +1,433 @@
+"""Invoices and the payments applied to them.
+
+QBO keeps no status on an invoice: ``Balance`` and ``LinkedTxn`` tell the story. A
+payment line linked to an invoice lowers its Balance and adds ``{"TxnId": <payment>,
+"TxnType": "Payment"}`` to its LinkedTxn; the invoice gets a new SyncToken and
+LastUpdatedTime. Voiding an invoice zeroes every amount and sets PrivateNote "Voided";
+payments that were applied to it stay, unapplied (their UnappliedAmt grows).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from connector.sandbox.quickbooks.books import Books
+from connector.sandbox.quickbooks.model import ZERO, Record, currency_ref, money
+from connector.sandbox.quickbooks.rules_base import (
+    CASH_LIKE,
+    Ctx,
+    Rules,
+    amount,
+    check_enum,
+    check_line_keys,
+    decimal,
+    home,
+    name_ref,
+    ref_value,
+    sum_amounts,
+)
+from connector.sandbox.quickbooks.wire import QboError, number, parse_date
+
+PRINT_STATUS = ("NotSet", "NeedToPrint", "PrintComplete")
+EMAIL_STATUS = ("NotSet", "NeedToSend", "EmailSent")
+GLOBAL_TAX = ("TaxInclusive", "TaxExcluded", "NotApplicable")
+DEFAULT_ITEM = {"value": "1", "name": "Services"}
+NET_DAYS = 30
+
+
+def _currency_and_rate(ctx: Ctx, doc: dict[str, Any], customer: Record) -> tuple[str, Decimal]:
+    expected = ctx.currency_of(customer)
+    sent = ref_value(doc, "CurrencyRef")
+    if sent is not None and sent != expected:
+        raise QboError.business(
+            f"The transaction currency {sent} must be the customer's currency {expected}"
+        )
+    rate = ctx.rate_for(expected, doc.get("ExchangeRate") if expected != ctx.company.currency else None)
+    return expected, rate
+
+
+def _set_currency(ctx: Ctx, doc: dict[str, Any], currency: str, rate: Decimal) -> None:
+    doc["CurrencyRef"] = currency_ref(currency)
+    if ctx.company.multicurrency:
+        doc["ExchangeRate"] = rate
+    else:
+        doc.pop("ExchangeRate", None)
+
+
+def _sales_detail(raw: dict[str, Any], line_amount: Decimal) -> dict[str, Any]:
+    detail = dict(raw.get("SalesItemLineDetail") or {})
+    detail.setdefault("ItemRef", DEFAULT_ITEM)
+    qty = decimal(detail["Qty"], "Qty") if "Qty" in detail else None
+    price = decimal(detail["UnitPrice"], "UnitPrice") if "UnitPrice" in detail else None
+    if qty and price:
+        if money(qty * price) != line_amount:
+            raise QboError("6070", "Amount calculation incorrect in the request",
+                           f"Amount is not equal to UnitPrice * Qty. Supplied value:{number(line_amount)}")
+    else:
+        # The SDK sends Qty 0 and UnitPrice 0 when only Amount was set: QBO ignores them.
+        detail.pop("Qty", None)
+        detail.pop("UnitPrice", None)
+    if not detail.get("TaxInclusiveAmt"):
+        detail.pop("TaxInclusiveAmt", None)
+    for key in ("Qty", "UnitPrice", "TaxInclusiveAmt"):
+        if key in detail:
+            detail[key] = decimal(detail[key], key)
+    return detail
+
+
+def invoice_lines(raw_lines: Any) -> tuple[list[dict[str, Any]], Decimal]:
+    """Number the lines, compute amounts and append QBO's subtotal line."""
+    if not raw_lines:
+        raise QboError.required("Line")
+    lines: list[dict[str, Any]] = []
+    subtotal = ZERO
+    discount = ZERO
+    for raw in raw_lines:
+        check_line_keys(raw)
+        kind = raw.get("DetailType")
+        if kind == "SubTotalLineDetail":
+            continue  # QBO computes its own subtotal line
+        number_ = len(lines) + 1
+        if kind == "SalesItemLineDetail":
+            value = amount(raw.get("Amount"), "Line.Amount")
+            lines.append(sales_line(number_, value, raw.get("Description"), _sales_detail(raw, value)))
+            subtotal += value
+            continue
+        line: dict[str, Any] = {"Id": str(number_), "LineNum": number_}
+        if raw.get("Description"):
+            line["Description"] = raw["Description"]
+        if kind == "DescriptionOnly":
+            line.update(Amount=ZERO, DetailType=kind)
+            if raw.get("DescriptionLineDetail"):
+                line["DescriptionLineDetail"] = dict(raw["DescriptionLineDetail"])
+        elif kind == "DiscountLineDetail":
+            value = amount(raw.get("Amount"), "Line.Amount")
+            line.update(Amount=value, DetailType=kind,
+                        DiscountLineDetail={"PercentBased": False})
+            discount += value
+        elif kind is None:
+            raise QboError.required("Line.DetailType")
+        else:
+            raise QboError.business(f"Line type {kind} cannot be used on an invoice in the sandbox")
+        lines.append(line)
+    if not any(line["DetailType"] != "DescriptionOnly" for line in lines):
+        raise QboError.business("An invoice needs at least one sales line")
+    lines.append(subtotal_line(subtotal))
+    total = money(subtotal - discount)
+    if total < 0:
+        raise QboError.business("The invoice total can't be negative")
+    return lines, total
+
+
+def refresh_invoice(books: Books, invoice: Record) -> None:
+    """Recompute Balance, HomeBalance and the payment LinkedTxn from the applications."""
+    applied = books.applied.get(invoice.id, {})
+    doc = invoice.doc
+    old = doc.get("Balance", ZERO)
+    balance = money(doc["TotalAmt"] - sum(applied.values(), ZERO))
+    doc["Balance"] = balance
+    if "HomeBalance" in doc:
+        doc["HomeBalance"] = home(balance, doc.get("ExchangeRate", Decimal(1)))
+    doc["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in applied]
+    customer = ref_value(doc, "CustomerRef")
+    if customer is not None:
+        books.customer_open[customer] = books.customer_open.get(customer, ZERO) + balance - old
+    invoice.json = None
+
+
+def detach_payments(ctx: Ctx, invoice: Record) -> None:
+    """An invoice voided or deleted: the payments applied to it become unapplied credit."""
+    books = ctx.books
+    for payment_id in list(books.applied.get(invoice.id, {})):
+        payment = books.get("Payment", payment_id)
+        if payment is None:
+            continue
+        kept = []
+        released = ZERO
+        for line in payment.doc.get("Line", []):
+            linked = line.get("LinkedTxn") or [{}]
+            if linked[0].get("TxnType") == "Invoice" and linked[0].get("TxnId") == invoice.id:
+                released += line.get("Amount", ZERO)
+            else:
+                kept.append(line)
+        ctx.mark(payment)
+        payment.doc["Line"] = kept
+        payment.doc["UnappliedAmt"] = money(payment.doc.get("UnappliedAmt", ZERO) + released)
+        payment.json = None
+    books.applied.pop(invoice.id, None)
+    refresh_invoice(books, invoice)
+
+
+def next_doc_number(books: Books) -> str:
+    books.next_doc_number += 1
+    return str(books.next_doc_number - 1)
+
+
+def sales_line(number_: int, amount_: Decimal, description: str | None, detail: dict[str, Any]) -> dict[str, Any]:
+    line: dict[str, Any] = {"Id": str(number_), "LineNum": number_}
+    if description:
+        line["Description"] = description
+    line.update(Amount=amount_, DetailType="SalesItemLineDetail", SalesItemLineDetail=detail)
+    return line
+
+
+def subtotal_line(subtotal: Decimal) -> dict[str, Any]:
+    return {"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+
+
+def complete_invoice(ctx: Ctx, doc: dict[str, Any], customer: Record, currency: str, rate: Decimal,
+                     lines: list[dict[str, Any]], total: Decimal, txn_date: date, due: date) -> None:
+    """Fill in everything QBO computes on an invoice (shared with the seeder's bulk path)."""
+    if not doc.get("DocNumber"):
+        previous = ctx.existing.doc if ctx.existing else {}
+        doc["DocNumber"] = previous.get("DocNumber") or next_doc_number(ctx.books)
+    for key in ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment"):
+        doc.setdefault(key, False)
+    doc["CustomerRef"] = name_ref(customer)
+    _set_currency(ctx, doc, currency, rate)
+    doc.update(
+        TxnDate=txn_date.isoformat(), DueDate=due.isoformat(), Line=lines, TxnTaxDetail={"TotalTax": ZERO},
+        TotalAmt=total, Balance=total, LinkedTxn=[],
+    )
+    doc.setdefault("PrintStatus", "NotSet")
+    doc.setdefault("EmailStatus", "NotSet")
+    doc.setdefault("ApplyTaxAfterDiscount", False)
+    if currency != ctx.company.currency:
+        doc["HomeTotalAmt"] = home(total, rate)
+        doc["HomeBalance"] = home(total, rate)
+
+
+def payment_line(invoice: Record, value: Decimal, open_balance: Decimal) -> dict[str, Any]:
+    return {
+        "Amount": value,
+        "LinkedTxn": [{"TxnId": invoice.id, "TxnType": "Invoice"}],
+        "LineEx": _line_ex(invoice, open_balance),
+    }
+
+
+def complete_payment(ctx: Ctx, doc: dict[str, Any], customer: Record, currency: str, rate: Decimal,
+                     total: Decimal, lines: list[dict[str, Any]], deposit_to: Record, txn_date: date) -> None:
+    """Fill in everything QBO computes on a payment (shared with the seeder's bulk path)."""
+    applied = sum_amounts(line["Amount"] for line in lines)
+    doc["CustomerRef"] = name_ref(customer)
+    doc["DepositToAccountRef"] = name_ref(deposit_to)
+    _set_currency(ctx, doc, currency, rate)
+    doc.update(TxnDate=txn_date.isoformat(), TotalAmt=total, UnappliedAmt=money(total - applied),
+               ProcessPayment=False, Line=lines)
+
+
+class InvoiceRules(Rules):
+    kind = "Invoice"
+    readonly: ClassVar[frozenset[str]] = frozenset({
+        "TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn", "InvoiceLink", "TxnTaxDetail",
+        "TotalCostAmount", "HomeTotalCostAmount", "ECloudStatusTimeStamp", "EInvoiceStatus", "Deposit",
+        "AutoDocNumber",
+    })
+    can_void = True
+
+    def normalize(self, ctx: Ctx, doc: dict[str, Any]) -> None:
+        books, existing = ctx.books, ctx.existing
+        customer = ctx.customer(doc)
+        assert customer is not None
+        if existing is not None and ref_value(existing.doc, "CustomerRef") != customer.id \
+                and books.applied.get(existing.id):
+            raise QboError.business("The customer can't be changed on an invoice with payments applied")
+        currency, rate = _currency_and_rate(ctx, doc, customer)
+        check_enum(doc, "PrintStatus", PRINT_STATUS, "PrintStatusEnum")
+        check_enum(doc, "EmailStatus", EMAIL_STATUS, "EmailStatusEnum")
+        check_enum(doc, "GlobalTaxCalculation", GLOBAL_TAX, "GlobalTaxCalculationEnum")
+        lines, total = invoice_lines(doc.get("Line"))
+        applied = sum(books.applied.get(existing.id, {}).values(), ZERO) if existing else ZERO
+        if total < applied:
+            raise QboError.business(
+                f"The invoice total {number(total)} can't be less than the payments applied to it ({number(applied)})"
+            )
+        previous = existing.doc if existing else {}
+        txn_date = parse_date(doc.get("TxnDate")) or parse_date(previous.get("TxnDate")) or ctx.today
+        due = parse_date(doc.get("DueDate")) or parse_date(previous.get("DueDate")) or txn_date + timedelta(NET_DAYS)
+        complete_invoice(ctx, doc, customer, currency, rate, lines, total, txn_date, due)
+
+    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
+        value = home(doc["TotalAmt"], doc.get("ExchangeRate", Decimal(1)))
+        if not value:
+            return []
+        return [(ctx.books.roles["ar"], value), (ctx.books.roles["income"], -value)]
+
+    def link(self, ctx: Ctx, record: Record) -> None:
+        record.doc["Balance"] = ZERO  # refresh adds the whole balance to the customer
+        if "HomeBalance" in record.doc:
+            record.doc["HomeBalance"] = ZERO
+        refresh_invoice(ctx.books, record)
+
+    def unlink(self, ctx: Ctx, record: Record) -> None:
+        customer = ref_value(record.doc, "CustomerRef")
+        if customer is not None:
+            books = ctx.books
+            books.customer_open[customer] = books.customer_open.get(customer, ZERO) - record.doc.get("Balance", ZERO)
+
+    def check_void(self, ctx: Ctx, record: Record) -> None:
+        detach_payments(ctx, record)
+
+    def void(self, ctx: Ctx, record: Record) -> None:
+        doc = record.doc
+        for line in doc.get("Line", []):
+            line["Amount"] = ZERO
+        doc["TotalAmt"] = ZERO
+        doc["Balance"] = ZERO
+        doc["TxnTaxDetail"] = {"TotalTax": ZERO}
+        for key in ("HomeTotalAmt", "HomeBalance"):
+            if key in doc:
+                doc[key] = ZERO
+        doc["PrivateNote"] = "Voided"
+
+    def check_delete(self, ctx: Ctx, record: Record) -> None:
+        detach_payments(ctx, record)
+
+
+class PaymentRules(Rules):
+    kind = "Payment"
+    readonly: ClassVar[frozenset[str]] = frozenset({
+        "UnappliedAmt", "LinkedTxn", "ProcessPayment", "TotalCostAmount", "HomeTotalCostAmount",
+        "PaymentEx",
+    })
+    can_void = True
+
+    def normalize(self, ctx: Ctx, doc: dict[str, Any]) -> None:
+        books = ctx.books
+        customer = ctx.customer(doc)
+        assert customer is not None
+        currency, rate = _currency_and_rate(ctx, doc, customer)
+        total = amount(doc.get("TotalAmt"), "TotalAmt")
+        if total < 0:
+            raise QboError.business("The payment amount can't be negative")
+        deposit_to = ctx.account(doc, "DepositToAccountRef", CASH_LIKE, required=False) \
+            or books.account("undeposited")
+        ctx.account(doc, "ARAccountRef", ("Accounts Receivable",), required=False)
+        lines: list[dict[str, Any]] = []
+        taken: dict[str, Decimal] = {}
+        for raw in doc.get("Line") or []:
+            check_line_keys(raw)
+            value = amount(raw.get("Amount"), "Line.Amount")
+            invoice = self._linked_invoice(ctx, raw, customer, currency)
+            if value <= 0:
+                raise QboError.business("The amount applied to an invoice must be greater than zero")
+            available = money(invoice.doc["Balance"] - taken.get(invoice.id, ZERO))
+            if value > available:
+                raise QboError.business(
+                    f"The amount applied to invoice {invoice.doc.get('DocNumber')} ({number(value)}) "
+                    f"exceeds its open balance ({number(available)})"
+                )
+            taken[invoice.id] = taken.get(invoice.id, ZERO) + value
+            lines.append(payment_line(invoice, value, available))
+        applied = sum_amounts(line["Amount"] for line in lines)
+        if applied > total:
+            raise QboError.business(
+                f"The amounts applied ({number(applied)}) are more than the payment total ({number(total)})"
+            )
+        previous = ctx.existing.doc if ctx.existing else {}
+        txn_date = parse_date(doc.get("TxnDate")) or parse_date(previous.get("TxnDate")) or ctx.today
+        complete_payment(ctx, doc, customer, currency, rate, total, lines, deposit_to, txn_date)
+
+    @staticmethod
+    def _linked_invoice(ctx: Ctx, raw: dict[str, Any], customer: Record, currency: str) -> Record:
+        linked = raw.get("LinkedTxn") or []
+        if len(linked) != 1 or not isinstance(linked[0], dict):
+            raise QboError.business("Each payment line must link exactly one transaction")
+        txn_type, txn_id = linked[0].get("TxnType"), str(linked[0].get("TxnId", "")).strip()
+        if txn_type != "Invoice":
+            raise QboError.business(f"The sandbox applies payments to invoices, not to {txn_type}")
+        invoice = ctx.books.get("Invoice", txn_id)
+        if invoice is None:
+            raise QboError.invalid_reference("Invoice", txn_id)
+        if ref_value(invoice.doc, "CustomerRef") != customer.id:
+            raise QboError.business(f"Invoice {invoice.doc.get('DocNumber')} belongs to another customer")
+        if ref_value(invoice.doc, "CurrencyRef") != currency:
+            raise QboError.business(f"Invoice {invoice.doc.get('DocNumber')} is in another currency")
+        return invoice
+
+    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
+        value = home(doc["TotalAmt"], doc.get("ExchangeRate", Decimal(1)))
+        if not value:
+            return []
+        target = ref_value(doc, "DepositToAccountRef") or ctx.books.roles["undeposited"]
+        return [(target, value), (ctx.books.roles["ar"], -value)]
+
+    def link(self, ctx: Ctx, record: Record) -> None:
+        books = ctx.books
+        for invoice_id, value in applications(record.doc):
+            invoice = books.get("Invoice", invoice_id)
+            if invoice is None or not value:
+                continue
+            ctx.mark(invoice)
+            per_payment = books.applied.setdefault(invoice_id, {})
+            per_payment[record.id] = per_payment.get(record.id, ZERO) + value
+            refresh_invoice(books, invoice)
+
+    def unlink(self, ctx: Ctx, record: Record) -> None:
+        books = ctx.books
+        for invoice_id, _value in applications(record.doc):
+            per_payment = books.applied.get(invoice_id, {})
+            if per_payment.pop(record.id, None) is None:
+                continue
+            if not per_payment:
+                books.applied.pop(invoice_id, None)
+            invoice = books.get("Invoice", invoice_id)
+            if invoice is not None:
+                ctx.mark(invoice)
+                refresh_invoice(books, invoice)
+
+    def check_void(self, ctx: Ctx, record: Record) -> None:
+        self._refuse_if_deposited(record, "voided")
+
+    def void(self, ctx: Ctx, record: Record) -> None:
+        doc = record.doc
+        doc["TotalAmt"] = ZERO
+        doc["UnappliedAmt"] = ZERO
+        for line in doc.get("Line", []):
+            line["Amount"] = ZERO
+            line.pop("LineEx", None)
+        doc["PrivateNote"] = "Voided"
+
+    def check_delete(self, ctx: Ctx, record: Record) -> None:
+        self._refuse_if_deposited(record, "deleted")
+
+    @staticmethod
+    def _refuse_if_deposited(record: Record, verb: str) -> None:
+        if record.deposited_in:
+            raise QboError.business(
+                f"This payment is part of deposit {record.deposited_in}; remove it from the deposit before it "
+                f"can be {verb}"
+            )
+
+
+def applications(doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    """(invoice id, amount) for each payment line linked to an invoice."""
+    out = []
+    for line in doc.get("Line", []):
+        linked = line.get("LinkedTxn") or []
+        if linked and linked[0].get("TxnType") == "Invoice":
+            out.append((str(linked[0]["TxnId"]), line.get("Amount", ZERO)))
+    return out
+
+
+def _name_value(name: str, value: str) -> dict[str, Any]:
+    """One JAXB-rendered NameValue, as QBO leaks it into payment lines (``LineEx.any``)."""
+    return {
+        "name": "{http://schema.intuit.com/finance/v3}NameValue",
+        "declaredType": "com.intuit.schema.finance.v3.NameValue",
+        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
+        "value": {"Name": name, "Value": value},
+        "nil": False,
+        "globalScope": True,
+        "typeSubstituted": False,
+    }
+
+
+def _line_ex(invoice: Record, open_balance: Decimal) -> dict[str, Any]:
+    return {"any": [
+        _name_value("txnId", invoice.id),
+        _name_value("txnOpenBalance", number(open_balance)),
+        _name_value("txnReferenceNumber", str(invoice.doc.get("DocNumber", ""))),
+    ]}

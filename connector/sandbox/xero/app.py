@@ -1,0 +1,334 @@
+"""The Flask application and the request pipeline every API call goes through.
+
+Order for an API call (accounting and /connections), mirroring where Xero does each:
+
+1. ``drop`` fault: close the connection before anything happens;
+2. bearer token (401) and the ``expire_tokens`` fault;
+3. ``xero-tenant-id`` must name a tenant this app is connected to (403), scopes (401);
+4. per-tenant rate limits and the concurrency gate (429 with Retry-After);
+5. latency, then the ``503``, ``5xx`` and ``429`` faults (nothing is written);
+6. Idempotency-Key on PUT/POST: replay or refuse a reused key;
+7. the route itself; then rate headers, ``malformed``/``lost`` faults and observers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Response, current_app, g, request
+
+from connector.sandbox.common.faults import FaultKind, corrupt_json
+from connector.sandbox.common.idempotency import Outcome, StoredResponse
+from connector.sandbox.common.recording import Exchange
+from connector.sandbox.common.wsgi import CaseInsensitivePaths, drop_connection
+from connector.sandbox.xero import wire
+from connector.sandbox.xero.oauth import Unauthorized
+
+if TYPE_CHECKING:
+    from connector.sandbox.xero.sandbox import XeroSandbox
+
+ACCOUNTING_PREFIX = "/api.xro/2.0"
+JSON = "application/json; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+
+# Canonical spelling of every fixed path segment (Xero matches paths case-insensitively).
+SEGMENTS = [
+    "Connections",
+    "Invoices",
+    "Payments",
+    "BankTransfers",
+    "BankTransactions",
+    "CreditNotes",
+    "Allocations",
+    "Accounts",
+    "Contacts",
+    "Organisation",
+    "api.xro",
+    "identity",
+    "connect",
+    "authorize",
+    "token",
+    "revocation",
+    "__sandbox",
+]
+
+# Which scopes let a token use an accounting resource (broad legacy scope or granular one).
+SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Invoices": (
+        ("accounting.transactions", "accounting.invoices"),
+        ("accounting.transactions.read", "accounting.invoices.read"),
+    ),
+    "CreditNotes": (
+        ("accounting.transactions", "accounting.invoices"),
+        ("accounting.transactions.read", "accounting.invoices.read"),
+    ),
+    "Payments": (
+        ("accounting.transactions", "accounting.payments"),
+        ("accounting.transactions.read", "accounting.payments.read"),
+    ),
+    "BankTransfers": (
+        ("accounting.transactions", "accounting.banktransactions"),
+        ("accounting.transactions.read", "accounting.banktransactions.read"),
+    ),
+    "BankTransactions": (
+        ("accounting.transactions", "accounting.banktransactions"),
+        ("accounting.transactions.read", "accounting.banktransactions.read"),
+    ),
+    "Contacts": (("accounting.contacts",), ("accounting.contacts.read",)),
+    "Accounts": (("accounting.settings",), ("accounting.settings.read",)),
+    "Organisation": (("accounting.settings",), ("accounting.settings.read",)),
+}
+
+
+def sandbox() -> XeroSandbox:
+    return current_app.extensions["xero_sandbox"]  # type: ignore[no-any-return]
+
+
+def json_response(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(wire.dumps(document), status=status, content_type=JSON, headers=headers)
+
+
+def text_response(text: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(text.encode(), status=status, content_type=TEXT, headers=headers)
+
+
+def problem_response(status: int, detail: str) -> Response:
+    title = "Unauthorized" if status == 401 else "Forbidden"
+    # The identity layer writes "Type": null; dumps() would keep it, which is what Xero sends.
+    body = json.dumps(wire.problem(status, title, detail)).encode()
+    return Response(body, status=status, content_type=JSON)
+
+
+def _area(path: str) -> str:
+    if path.startswith(ACCOUNTING_PREFIX + "/"):
+        return "accounting"
+    if path == "/Connections" or path.startswith("/Connections/"):
+        return "identity"
+    if path.startswith("/__sandbox"):
+        return "admin"
+    if path.startswith(("/connect/", "/identity/")):
+        return "oauth"
+    return "other"
+
+
+def _resource(path: str) -> str:
+    rest = path[len(ACCOUNTING_PREFIX) + 1 :]
+    return rest.split("/", 1)[0]
+
+
+def _fingerprint() -> str:
+    body = request.get_data()
+    with contextlib.suppress(ValueError):
+        body = json.dumps(json.loads(body), sort_keys=True).encode() if body else b""
+    query = "&".join(sorted(f"{k}={v}" for k, v in request.args.items(multi=True)))
+    return hashlib.sha256(
+        b"\n".join([request.method.encode(), request.path.encode(), query.encode(), body])
+    ).hexdigest()
+
+
+def _pipeline() -> Response | None:
+    sb = sandbox()
+    g.area = _area(request.path)
+    g.fault = None
+    g.tenant = None
+    g.admission = None
+    g.idempotency = None
+    if g.area not in ("accounting", "identity"):
+        return None
+    faults = sb.faults
+    if faults.hit(FaultKind.DROP):
+        g.fault = "drop"
+        drop_connection(request.environ)
+        return text_response("", 500)
+
+    authorization = request.headers.get("Authorization")
+    try:
+        grant = sb.auth.check_access(authorization)
+    except Unauthorized as exc:
+        return problem_response(401, exc.detail)
+    if faults.hit(FaultKind.EXPIRE_TOKEN):
+        g.fault = "expire_tokens"
+        sb.auth.expire_token(authorization)
+        try:
+            sb.auth.check_access(authorization)
+        except Unauthorized as exc:
+            return problem_response(401, exc.detail)
+    g.grant = grant
+    if g.area == "identity":
+        return None
+
+    tenant_id = wire.parse_guid(request.headers.get("xero-tenant-id"))
+    if (
+        tenant_id is None
+        or tenant_id not in sb.ledger.tenants
+        or not sb.auth.tenant_allowed(grant, tenant_id)
+    ):
+        return problem_response(403, "AuthenticationUnsuccessful")
+    resource = _resource(request.path)
+    if resource in SCOPES:
+        write_scopes, read_scopes = SCOPES[resource]
+        wanted = write_scopes if request.method in ("PUT", "POST", "DELETE") else write_scopes + read_scopes
+        if not set(wanted) & set(grant.scopes):
+            return problem_response(401, "AuthorizationUnsuccessful")
+    tenant = sb.ledger.tenants[tenant_id]
+    g.tenant = tenant
+
+    admission = sb.limiter.acquire(tenant.id)
+    g.admission = admission
+    if not admission.admitted:
+        headers = {"X-Rate-Limit-Problem": admission.problem or "minute"}
+        if admission.retry_after is not None:
+            headers["Retry-After"] = str(admission.retry_after)
+        return text_response("", 429, headers)
+    g.release_tenant = tenant.id
+
+    delay = faults.latency_seconds()
+    if delay > 0:
+        time.sleep(delay)
+    if faults.hit(FaultKind.MAINTENANCE):
+        g.fault = "503"
+        return text_response("The Xero API is currently offline for maintenance", 503)
+    if faults.hit(FaultKind.SERVER_ERROR):
+        g.fault = "5xx"
+        return json_response(
+            {
+                "Title": "An error occurred",
+                "Detail": "An error occurred in Xero. Check the API Status page "
+                "http://status.developer.xero.com for current service status.",
+                "Status": 500,
+                "Instance": wire.parse_guid(sb.ledger.new_id()),
+            },
+            500,
+        )
+    if faults.hit(FaultKind.RATE_LIMIT):
+        g.fault = "429"
+        return text_response(
+            "", 429, {"X-Rate-Limit-Problem": "minute", "Retry-After": str(faults.retry_after)}
+        )
+
+    key = request.headers.get("Idempotency-Key")
+    if key and request.method in ("PUT", "POST", "PATCH"):
+        if len(key) > 128:
+            return json_response(
+                wire.simple_error(
+                    10, "ValidationException", "The Idempotency-Key header can be at most 128 characters"
+                ),
+                400,
+            )
+        scope = f"{tenant.id}:{grant.client_id}"
+        decision = sb.idempotency.begin(scope, key, _fingerprint())
+        if decision.outcome is Outcome.REPLAY:
+            stored = decision.response
+            assert stored is not None
+            g.replayed = True
+            return Response(stored.body, status=stored.status, headers=list(stored.headers))
+        if decision.outcome is Outcome.CONFLICT:
+            return json_response(
+                wire.simple_error(
+                    10,
+                    "ValidationException",
+                    f"The Idempotency-Key '{key}' is already used with a different request",
+                ),
+                400,
+            )
+        g.idempotency = (scope, key)
+    return None
+
+
+def _finish(response: Response) -> Response:
+    sb = sandbox()
+    area = g.get("area")
+    if g.get("idempotency"):
+        scope, key = g.idempotency
+        replayable = response.status_code == 200 or response.status_code == 400
+        stored = (
+            StoredResponse(
+                response.status_code, response.get_data(), (("Content-Type", response.content_type or JSON),)
+            )
+            if replayable
+            else None
+        )
+        sb.idempotency.complete(scope, key, stored)
+    admission = g.get("admission")
+    if admission is not None:
+        names = {
+            "minute": "X-MinLimit-Remaining",
+            "day": "X-DayLimit-Remaining",
+            "appminute": "X-AppMinLimit-Remaining",
+        }
+        for name, header in names.items():
+            if name in admission.remaining:
+                response.headers[header] = str(admission.remaining[name])
+    if area in ("accounting", "identity") and g.get("fault") != "drop":
+        if (
+            response.status_code == 200
+            and (response.content_type or "").startswith("application/json")
+            and sb.faults.hit(FaultKind.MALFORMED)
+        ):
+            g.fault = "malformed"
+            response.set_data(corrupt_json(response.get_data()))
+        if sb.faults.hit(FaultKind.LOST):
+            g.fault = "lost"
+            drop_connection(request.environ)
+    if sb.observers:
+        exchange = Exchange(
+            method=request.method,
+            path=request.path,
+            query={k: v for k, v in request.args.items()},
+            request_headers=dict(request.headers.items()),
+            request_body=request.get_data(),
+            status=response.status_code,
+            content_type=response.content_type or "",
+            response_headers=dict(response.headers.items()),
+            body=response.get_data(),
+            area=area or "other",
+            fault=g.get("fault"),
+            notes={"replayed": "yes"} if g.get("replayed") else {},
+        )
+        for observer in list(sb.observers):
+            observer(exchange)
+    return response
+
+
+def _teardown(_exc: BaseException | None) -> None:
+    tenant_id = g.pop("release_tenant", None)
+    if tenant_id is not None:
+        sandbox().limiter.release(tenant_id)
+
+
+def create_app(sb: XeroSandbox) -> CaseInsensitivePaths:
+    """The WSGI app: Flask plus case-insensitive path matching in front of it."""
+    from connector.sandbox.xero import routes_accounting, routes_money  # noqa: F401 - they register routes
+    from connector.sandbox.xero.routes_admin import admin
+    from connector.sandbox.xero.routes_common import accounting
+    from connector.sandbox.xero.routes_oauth import identity
+
+    app = Flask("connector.sandbox.xero")
+    app.extensions["xero_sandbox"] = sb
+    app.url_map.strict_slashes = False
+    app.before_request(_pipeline)
+    app.after_request(_finish)
+    app.teardown_request(_teardown)
+    app.register_blueprint(identity)
+    app.register_blueprint(accounting, url_prefix=ACCOUNTING_PREFIX)
+    app.register_blueprint(admin, url_prefix="/__sandbox")
+
+    @app.errorhandler(404)
+    def _not_found(_err: Exception) -> Response:
+        return text_response("The resource you're looking for cannot be found", 404)
+
+    @app.errorhandler(405)
+    def _not_allowed(_err: Exception) -> Response:
+        return text_response("The requested method is not allowed for this resource", 405)
+
+    @app.errorhandler(500)
+    def _crash(_err: Exception) -> Response:
+        return json_response(
+            wire.simple_error(500, "UnknownErrorException", "An unexpected error occurred"), 500
+        )
+
+    return CaseInsensitivePaths(app, {s: s for s in SEGMENTS})

@@ -1,0 +1,258 @@
+"""List queries (GET /Invoices and friends): filters, order and a cache for paging.
+
+Paging through 100,000 invoices asks the same question a hundred times with a different
+``page``; the matched list is cached per (tenant, query, ledger version), so page 57
+costs a slice, not a scan. Any change to the tenant's invoices bumps the version.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from connector.sandbox.xero.model import Invoice, from_ms
+from connector.sandbox.xero.query import Getter, compile_where, parse_order, sort_key
+from connector.sandbox.xero.state import Tenant
+
+T = TypeVar("T")
+
+
+def invoice_fields(t: Tenant) -> dict[str, Getter]:
+    contacts = t.contacts
+    return {
+        "Type": lambda i: i.type,
+        "Status": lambda i: i.status,
+        "InvoiceNumber": lambda i: i.number,
+        "Reference": lambda i: i.reference,
+        "InvoiceID": lambda i: i.id,
+        "Contact.ContactID": lambda i: i.contact_id,
+        "Contact.Name": lambda i: contacts[i.contact_id].name,
+        "Date": lambda i: i.date,
+        "DueDate": lambda i: i.due_date,
+        "FullyPaidOnDate": lambda i: i.fully_paid_on,
+        "AmountDue": lambda i: i.amount_due,
+        "AmountPaid": lambda i: i.amount_paid,
+        "AmountCredited": lambda i: i.amount_credited,
+        "Total": lambda i: i.total,
+        "SubTotal": lambda i: i.sub_total,
+        "TotalTax": lambda i: i.total_tax,
+        "CurrencyCode": lambda i: i.currency,
+        "SentToContact": lambda i: i.sent_to_contact,
+        "HasAttachments": lambda i: False,
+        "UpdatedDateUTC": lambda i: from_ms(i.updated_ms),
+    }
+
+
+CONTACT_FIELDS: dict[str, Getter] = {
+    "ContactID": lambda c: c.id,
+    "Name": lambda c: c.name,
+    "ContactStatus": lambda c: c.status,
+    "EmailAddress": lambda c: c.email,
+    "ContactNumber": lambda c: c.number,
+    "FirstName": lambda c: c.first_name,
+    "LastName": lambda c: c.last_name,
+    "IsCustomer": lambda c: c.is_customer,
+    "IsSupplier": lambda c: c.is_supplier,
+    "UpdatedDateUTC": lambda c: from_ms(c.updated_ms),
+}
+
+ACCOUNT_FIELDS: dict[str, Getter] = {
+    "AccountID": lambda a: a.id,
+    "Code": lambda a: a.code,
+    "Name": lambda a: a.name,
+    "Type": lambda a: a.type,
+    "Status": lambda a: a.status,
+    "Class": lambda a: a.account_class,
+    "CurrencyCode": lambda a: a.currency,
+    "EnablePaymentsToAccount": lambda a: a.enable_payments,
+    "SystemAccount": lambda a: a.system_account,
+    "UpdatedDateUTC": lambda a: from_ms(a.updated_ms),
+}
+
+
+def payment_fields(t: Tenant) -> dict[str, Getter]:
+    return {
+        "PaymentID": lambda p: p.id,
+        "Status": lambda p: p.status,
+        "PaymentType": lambda p: p.payment_type,
+        "Date": lambda p: p.date,
+        "Amount": lambda p: p.amount,
+        "Reference": lambda p: p.reference,
+        "IsReconciled": lambda p: p.is_reconciled,
+        "Invoice.InvoiceID": lambda p: p.invoice_id,
+        "Invoice.InvoiceNumber": lambda p: t.invoices[p.invoice_id].number if p.invoice_id else None,
+        "Account.AccountID": lambda p: p.account_id,
+        "Account.Code": lambda p: t.accounts[p.account_id].code,
+        "UpdatedDateUTC": lambda p: from_ms(p.updated_ms),
+    }
+
+
+def credit_note_fields(t: Tenant) -> dict[str, Getter]:
+    return {
+        "CreditNoteID": lambda n: n.id,
+        "CreditNoteNumber": lambda n: n.number,
+        "Type": lambda n: n.type,
+        "Status": lambda n: n.status,
+        "Date": lambda n: n.date,
+        "Total": lambda n: n.total,
+        "RemainingCredit": lambda n: n.remaining_credit,
+        "Contact.ContactID": lambda n: n.contact_id,
+        "Contact.Name": lambda n: t.contacts[n.contact_id].name,
+        "CurrencyCode": lambda n: n.currency,
+        "UpdatedDateUTC": lambda n: from_ms(n.updated_ms),
+    }
+
+
+def bank_transaction_fields(t: Tenant) -> dict[str, Getter]:
+    return {
+        "BankTransactionID": lambda b: b.id,
+        "Type": lambda b: b.type,
+        "Status": lambda b: b.status,
+        "Date": lambda b: b.date,
+        "Total": lambda b: b.total,
+        "Reference": lambda b: b.reference,
+        "IsReconciled": lambda b: b.is_reconciled,
+        "BankAccount.AccountID": lambda b: b.bank_account_id,
+        "BankAccount.Code": lambda b: t.accounts[b.bank_account_id].code,
+        "Contact.ContactID": lambda b: b.contact_id,
+        "UpdatedDateUTC": lambda b: from_ms(b.updated_ms),
+    }
+
+
+def bank_transfer_fields(t: Tenant) -> dict[str, Getter]:
+    return {
+        "BankTransferID": lambda b: b.id,
+        "Amount": lambda b: b.amount,
+        "Date": lambda b: b.date,
+        "Reference": lambda b: b.reference,
+        "Status": lambda b: b.status,
+        "FromBankAccount.AccountID": lambda b: b.from_account_id,
+        "ToBankAccount.AccountID": lambda b: b.to_account_id,
+        "FromBankAccount.Code": lambda b: t.accounts[b.from_account_id].code,
+        "ToBankAccount.Code": lambda b: t.accounts[b.to_account_id].code,
+        "CreatedDateUTC": lambda b: from_ms(b.created_ms),
+        "UpdatedDateUTC": lambda b: from_ms(b.created_ms),
+    }
+
+
+@dataclass(frozen=True)
+class InvoiceQuery:
+    """Everything GET /Invoices filters on; hashable so it can key the cache."""
+
+    since_ms: int | None = None
+    where: str | None = None
+    order: str | None = None
+    ids: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    contact_ids: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    search: str | None = None
+    created_by: str | None = None
+
+
+def run_invoice_query(t: Tenant, q: InvoiceQuery) -> list[Invoice]:
+    fields = invoice_fields(t)
+    where = compile_where(q.where, fields)
+    order = parse_order(q.order, fields)
+    by_update = not order or (len(order) == 1 and order[0][0] == "updateddateutc")
+    descending = bool(order) and order[0][2]
+
+    candidates: Iterable[Invoice]
+    if q.ids or q.numbers:
+        picked: dict[str, Invoice] = {}
+        for ref in q.ids:
+            inv = t.invoices.get(ref.lower())
+            if inv is not None:
+                picked[inv.id] = inv
+        for number in q.numbers:
+            inv_id = t.invoice_numbers.get(number)
+            if inv_id is not None and (not q.ids or inv_id in picked):
+                picked[inv_id] = t.invoices[inv_id]
+        if q.ids and q.numbers:
+            numbers = set(q.numbers)
+            picked = {k: v for k, v in picked.items() if v.number in numbers}
+        candidates = sorted(picked.values(), key=lambda inv: inv.index_key, reverse=descending)
+        if q.since_ms is not None:
+            candidates = [inv for inv in candidates if inv.updated_ms >= q.since_ms]
+    else:
+        candidates = t.invoices_by_update(q.since_ms, descending=descending and by_update)
+
+    statuses = set(q.statuses)
+    contact_ids = {c.lower() for c in q.contact_ids}
+    search = q.search.lower() if q.search else None
+    out: list[Invoice] = []
+    append = out.append
+    for inv in candidates:
+        if statuses and inv.status not in statuses:
+            continue
+        if contact_ids and inv.contact_id not in contact_ids:
+            continue
+        if q.created_by is not None and inv.created_by != q.created_by:
+            continue
+        if search and search not in inv.number.lower() and search not in (inv.reference or "").lower():
+            continue
+        if where is not None and not where(inv):
+            continue
+        append(inv)
+    if not by_update:
+        apply_order(out, order)
+    return out
+
+
+def apply_order(items: list[Any], order: list[tuple[str, Getter, bool]]) -> None:
+    """Sort in place by several keys (stable sorts from the last key to the first)."""
+    for _, getter, desc in reversed(order):
+        items.sort(key=lambda obj, g=getter: sort_key(g(obj)), reverse=desc)
+
+
+def simple_list(
+    items: Iterable[T],
+    fields: Mapping[str, Getter],
+    *,
+    since_ms: int | None,
+    where: str | None,
+    order: str | None,
+    updated: Callable[[T], int],
+    extra: Callable[[T], bool] | None = None,
+) -> list[T]:
+    """Filter and order a small collection (contacts, accounts, payments...) by a full scan."""
+    predicate = compile_where(where, fields)
+    ordering = parse_order(order, fields)
+    out = [
+        item
+        for item in items
+        if (since_ms is None or updated(item) >= since_ms)
+        and (predicate is None or predicate(item))
+        and (extra is None or extra(item))
+    ]
+    out.sort(key=updated)
+    if ordering:
+        apply_order(out, ordering)
+    return out
+
+
+class QueryCache:
+    """Small LRU of matched invoice lists, valid while the tenant's version is unchanged."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, InvoiceQuery], tuple[int, list[Invoice]]] = OrderedDict()
+
+    def invoices(self, t: Tenant, q: InvoiceQuery) -> list[Invoice]:
+        key = (t.id, q)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == t.version:
+                self._entries.move_to_end(key)
+                return hit[1]
+        result = run_invoice_query(t, q)
+        with self._lock:
+            self._entries[key] = (t.version, result)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return result

@@ -1,0 +1,269 @@
+"""Xero's ``where`` and ``order`` query parameters, compiled to Python predicates.
+
+Xero evaluates ``where`` as a .NET-like expression. The sandbox understands the subset
+integrations use: comparisons (``== != > >= < <=``) between a field path and a literal
+(``"text"``, numbers, ``true``/``false``, ``null``, ``Guid("...")``,
+``DateTime(2024,1,31[,h,m,s])``), string methods ``.Contains/.StartsWith/.EndsWith("x")``,
+``AND``/``OR``/``&&``/``||``, ``NOT``/``!`` and parentheses. Anything else is a 400, like Xero.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+Getter = Callable[[Any], Any]
+Predicate = Callable[[Any], bool]
+
+
+class QueryError(ValueError):
+    """The expression cannot be parsed or names an unknown field."""
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>"(?:[^"\\]|\\.)*")
+      | (?P<number>-?\d+(?:\.\d+)?)
+      | (?P<op>==|!=|>=|<=|&&|\|\||[<>!(),.])
+      | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+    )""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str
+    text: str
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise QueryError(f"unexpected character at position {pos}: {text[pos : pos + 10]!r}")
+        kind = match.lastgroup or ""
+        tokens.append(_Tok(kind, match.group(kind)))
+        pos = match.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return tokens
+
+
+_CMP: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a is not None and b is not None and a > b,
+    ">=": lambda a, b: a is not None and b is not None and a >= b,
+    "<": lambda a, b: a is not None and b is not None and a < b,
+    "<=": lambda a, b: a is not None and b is not None and a <= b,
+}
+_METHODS: dict[str, Callable[[str, str], bool]] = {
+    "contains": lambda a, b: b.lower() in a.lower(),
+    "startswith": lambda a, b: a.lower().startswith(b.lower()),
+    "endswith": lambda a, b: a.lower().endswith(b.lower()),
+}
+
+
+class _Parser:
+    def __init__(self, text: str, fields: Mapping[str, Getter]) -> None:
+        self.tokens = _tokenize(text)
+        self.pos = 0
+        self.fields = {k.lower(): v for k, v in fields.items()}
+
+    def peek(self) -> _Tok | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> _Tok:
+        tok = self.peek()
+        if tok is None:
+            raise QueryError("unexpected end of expression")
+        self.pos += 1
+        return tok
+
+    def expect(self, text: str) -> None:
+        tok = self.take()
+        if tok.text != text:
+            raise QueryError(f"expected {text!r}, found {tok.text!r}")
+
+    def at(self, *texts: str) -> bool:
+        tok = self.peek()
+        return tok is not None and (tok.text in texts or tok.text.upper() in texts)
+
+    def parse(self) -> Predicate:
+        pred = self.or_expr()
+        if self.peek() is not None:
+            raise QueryError(f"unexpected {self.peek().text!r}")  # type: ignore[union-attr]
+        return pred
+
+    def or_expr(self) -> Predicate:
+        parts = [self.and_expr()]
+        while self.at("OR", "||"):
+            self.take()
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else (lambda obj: any(p(obj) for p in parts))
+
+    def and_expr(self) -> Predicate:
+        parts = [self.unary()]
+        while self.at("AND", "&&"):
+            self.take()
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else (lambda obj: all(p(obj) for p in parts))
+
+    def unary(self) -> Predicate:
+        if self.at("NOT", "!"):
+            self.take()
+            inner = self.unary()
+            return lambda obj: not inner(obj)
+        if self.at("("):
+            self.take()
+            inner = self.or_expr()
+            self.expect(")")
+            return inner
+        return self.comparison()
+
+    def comparison(self) -> Predicate:
+        path = [self.take_name()]
+        method: str | None = None
+        while self.at("."):
+            self.take()
+            name = self.take_name()
+            if self.at("("):
+                method = name.lower()
+                break
+            path.append(name)
+        field = ".".join(path).lower()
+        getter = self.fields.get(field)
+        if getter is None:
+            raise QueryError(f"No property or field '{'.'.join(path)}' exists")
+        if method is not None:
+            fn = _METHODS.get(method)
+            if fn is None:
+                raise QueryError(f"unsupported method {method}")
+            self.expect("(")
+            needle = self.literal()
+            self.expect(")")
+            if not isinstance(needle, str):
+                raise QueryError(f"{method} takes a string")
+            return lambda obj: isinstance(v := getter(obj), str) and fn(v, needle)
+        if self.peek() is None:  # a bare boolean field: "SentToContact"
+            return lambda obj: bool(getter(obj))
+        op = self.take().text
+        cmp = _CMP.get(op)
+        if cmp is None:
+            raise QueryError(f"unknown operator {op!r}")
+        value = self.literal()
+        return lambda obj: cmp(_coerce(getter(obj), value), value)
+
+    def take_name(self) -> str:
+        tok = self.take()
+        if tok.kind != "name":
+            raise QueryError(f"expected a field name, found {tok.text!r}")
+        return tok.text
+
+    def literal(self) -> Any:
+        tok = self.take()
+        if tok.kind == "string":
+            return bytes(tok.text[1:-1], "utf-8").decode("unicode_escape")
+        if tok.kind == "number":
+            return Decimal(tok.text)
+        if tok.kind != "name":
+            raise QueryError(f"expected a value, found {tok.text!r}")
+        word = tok.text.lower()
+        if word in ("true", "false"):
+            return word == "true"
+        if word == "null":
+            return None
+        if word == "guid":
+            self.expect("(")
+            inner = self.literal()
+            self.expect(")")
+            return str(inner).lower()
+        if word == "datetime":
+            if self.at("."):  # DateTime.Parse("2024-01-31")
+                self.take()
+                self.take_name()
+                self.expect("(")
+                text = self.literal()
+                self.expect(")")
+                return _aware(datetime.fromisoformat(str(text)))
+            self.expect("(")
+            parts = [int(self.literal())]
+            while self.at(","):
+                self.take()
+                parts.append(int(self.literal()))
+            self.expect(")")
+            return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+        raise QueryError(f"unknown value {tok.text!r}")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _coerce(field_value: Any, literal: Any) -> Any:
+    """Make a field comparable with the literal: dates vs DateTime, GUIDs case-blind."""
+    if (
+        isinstance(literal, datetime)
+        and isinstance(field_value, date)
+        and not isinstance(field_value, datetime)
+    ):
+        return datetime(field_value.year, field_value.month, field_value.day, tzinfo=UTC)
+    if (
+        isinstance(literal, Decimal)
+        and isinstance(field_value, int | Decimal)
+        and not isinstance(field_value, bool)
+    ):
+        return Decimal(field_value)
+    if isinstance(literal, str) and isinstance(field_value, str) and _looks_like_guid(literal):
+        return field_value.lower()
+    return field_value
+
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def _looks_like_guid(text: str) -> bool:
+    return bool(_GUID.match(text))
+
+
+def compile_where(text: str | None, fields: Mapping[str, Getter]) -> Predicate | None:
+    """A predicate for ``text``, or ``None`` when there is no filter."""
+    if text is None or not text.strip():
+        return None
+    return _Parser(text, fields).parse()
+
+
+def parse_order(text: str | None, fields: Mapping[str, Getter]) -> list[tuple[str, Getter, bool]]:
+    """``"UpdatedDateUTC ASC, InvoiceNumber DESC"`` -> [(name, getter, descending)]."""
+    if text is None or not text.strip():
+        return []
+    lookup = {k.lower(): v for k, v in fields.items()}
+    out: list[tuple[str, Getter, bool]] = []
+    for part in text.split(","):
+        words = part.split()
+        if not words:
+            continue
+        if len(words) > 2 or (len(words) == 2 and words[1].upper() not in ("ASC", "DESC")):
+            raise QueryError(f"cannot order by {part.strip()!r}")
+        getter = lookup.get(words[0].lower())
+        if getter is None:
+            raise QueryError(f"No property or field '{words[0]}' exists")
+        out.append((words[0].lower(), getter, len(words) == 2 and words[1].upper() == "DESC"))
+    return out
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Sort None first and keep mixed types from raising."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, str):
+        return (1, value.lower())
+    return (2, value)

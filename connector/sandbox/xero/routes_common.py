@@ -1,0 +1,167 @@
+"""Shared plumbing of the accounting routes: the blueprint, paging, envelopes, batches.
+
+Writes follow ``summarizeErrors``: true (the default) makes a batch all-or-nothing and
+answers 400 ValidationException listing every element; false answers 200 with each
+element marked ``StatusAttributeString`` OK or ERROR. (Updates inside a POST /Invoices
+batch are applied one by one; only creations are rolled back.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+
+from connector.sandbox.xero import wire
+from connector.sandbox.xero.app import json_response, sandbox, text_response
+from connector.sandbox.xero.query import QueryError
+from connector.sandbox.xero.state import LedgerError, Tenant
+
+accounting = Blueprint("xero_accounting", __name__)
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+
+class _Rollback(Exception):
+    """Raised inside a summarizeErrors=true batch to undo what it created."""
+
+
+# --- helpers -------------------------------------------------------------------------------
+def current_tenant() -> Tenant:
+    return g.tenant  # type: ignore[no-any-return]
+
+
+def envelope(
+    key: str, items: list[dict[str, Any]], pagination: dict[str, int] | None = None
+) -> dict[str, Any]:
+    sb = sandbox()
+    app = sb.auth.apps.get(g.grant.client_id)
+    return wire.envelope(key, items, app.name if app else "Xero API Partner", sb.ledger.now_ms(), pagination)
+
+
+def not_found() -> Response:
+    return text_response("The resource you're looking for cannot be found", 404)
+
+
+def bad_query(exc: Exception) -> Response:
+    return json_response(wire.simple_error(16, "QueryParseException", str(exc)), 400)
+
+
+def bad_body(message: str) -> Response:
+    return json_response(wire.simple_error(14, "PostDataInvalidException", message), 400)
+
+
+def read_body() -> Any:
+    raw = request.get_data()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except ValueError:
+        return None  # not JSON: elements_of() turns this into a 400
+
+
+def elements_of(body: Any, key: str) -> list[Any] | None:
+    """The list under ``key``, or a bare element (the SDK's single-object forms).
+
+    ``None`` (answered with a 400) when the body is missing, not JSON, or shaped wrong.
+    """
+    if isinstance(body, dict) and isinstance(body.get(key), list):
+        return body[key]
+    if isinstance(body, dict) and key not in body:
+        return [body]
+    return None
+
+
+def summarize_errors() -> bool:
+    return wire.parse_bool(request.args.get("summarizeErrors"), default=True)
+
+
+def csv_param(name: str) -> tuple[str, ...]:
+    raw = request.args.get(name) or ""
+    return tuple(part.strip().strip('"') for part in raw.split(",") if part.strip().strip('"'))
+
+
+def paging() -> tuple[int | None, int]:
+    page_text, size_text = request.args.get("page"), request.args.get("pageSize")
+    try:
+        page = max(1, int(page_text)) if page_text else None
+        size = int(size_text) if size_text else DEFAULT_PAGE_SIZE
+    except ValueError:
+        raise QueryError("page and pageSize must be whole numbers") from None
+    return page, min(max(size, 1), MAX_PAGE_SIZE)
+
+
+def if_modified_since() -> int | None:
+    return wire.parse_if_modified_since(request.headers.get("If-Modified-Since"))
+
+
+def page_of(items: list[Any], page: int | None, size: int) -> tuple[list[Any], dict[str, int] | None]:
+    if page is None:
+        return items, None
+    start = (page - 1) * size
+    return items[start : start + size], wire.pagination(page, size, len(items))
+
+
+def failed_element(echo: dict[str, Any], errors: list[str], flag: str | None) -> dict[str, Any]:
+    doc = dict(echo)
+    if flag:
+        doc[flag] = True
+    doc["StatusAttributeString"] = "ERROR"
+    doc["ValidationErrors"] = wire.errors_list(errors)
+    return doc
+
+
+def write_batch(
+    key: str,
+    raw: list[Any] | None,
+    parse: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str]]],
+    echo: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+    apply: Callable[[dict[str, Any]], Any],
+    render: Callable[[Any], dict[str, Any]],
+    flag: str | None,
+    summarize: bool,
+) -> Response:
+    """Create each element; all-or-nothing when ``summarize`` (the ledger undoes creations)."""
+    if raw is None:
+        return bad_body(f"The request body must contain {key}")
+    sb = sandbox()
+    outcomes: list[tuple[Any, dict[str, Any], list[str]]] = []
+    try:
+        with sb.ledger.lock, sb.ledger.batch() if summarize else contextlib.nullcontext():
+            for element in raw:
+                if not isinstance(element, dict):
+                    outcomes.append((None, {}, [f"Each item in {key} must be an object"]))
+                    continue
+                kwargs, errors = parse(element)
+                record = None
+                if not errors:
+                    try:
+                        record = apply(kwargs)
+                    except LedgerError as exc:
+                        errors = exc.messages
+                outcomes.append((record, echo(element, kwargs), errors))
+            if summarize and any(errors for _, _, errors in outcomes):
+                raise _Rollback
+            docs = []
+            for record, echoed, errors in outcomes:
+                if errors:
+                    docs.append(failed_element(echoed, errors, flag))
+                else:
+                    doc = render(record)
+                    if not summarize:
+                        doc["StatusAttributeString"] = "OK"
+                    docs.append(doc)
+            document = envelope(key, docs)
+    except _Rollback:
+        elements = [
+            {**echoed, **({"ValidationErrors": wire.errors_list(errors)} if errors else {})}
+            for _, echoed, errors in outcomes
+        ]
+        return json_response(wire.validation_error(elements), 400)
+    return json_response(document)

@@ -1,0 +1,1 @@
+"""Shared fixtures for the sandbox tests (the sandboxes stand for the outside world)."""
