@@ -1,0 +1,64 @@
+"""The daemon runs its jobs and stops cleanly; the overdue sweep moves outstanding requests."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from connector.domain import LedgerStatus, PaymentRequestSent
+from connector.store.models import Connection, Invoice, SyncRun
+from connector.sync.apply import NewInvoice, apply_event, create_invoice
+from jobs.daemon import build_scheduler, run_daemon
+from jobs.tasks import overdue_sweep
+
+
+def test_overdue_sweep(runtime):
+    today = date(2026, 5, 10)
+    with runtime.transaction() as session:
+        conn = session.scalars(select(Connection)).one()
+        for i, due in enumerate((today - timedelta(days=1), today + timedelta(days=1))):
+            inv = create_invoice(
+                session,
+                conn,
+                NewInvoice(
+                    number=f"OD-{i}",
+                    contact_name=f"C{i}",
+                    currency="GBP",
+                    total=Decimal(10),
+                    amount_due=Decimal(10),
+                    issue_date=today,
+                    due_date=due,
+                    ledger_status=LedgerStatus.DRAFT,
+                    external_id=f"od-{i}",
+                ),
+                today=today,
+            )
+            apply_event(session, inv, PaymentRequestSent(occurred_on=today))
+    assert overdue_sweep(runtime, today) == 1
+    with runtime.transaction() as session:
+        statuses = dict(session.execute(select(Invoice.number, Invoice.status)).all())
+    assert statuses == {"OD-0": "overdue", "OD-1": "outstanding"}
+    assert overdue_sweep(runtime, today) == 0  # a repeat changes nothing
+
+
+def test_jobs_never_overlap_and_the_daemon_stops_cleanly(runtime):
+    scheduler = build_scheduler(runtime)
+    assert {job.id for job in scheduler.get_jobs()} == {"sync", "push", "overdue_sweep"}
+    assert all(job.max_instances == 1 and job.coalesce for job in scheduler.get_jobs())
+    stop = threading.Event()
+    worker = threading.Thread(target=run_daemon, args=(runtime, stop))
+    worker.start()
+    deadline = threading.Event()
+    for _ in range(100):  # the first sync and sweep run at start
+        with runtime.sessions() as session:
+            if session.scalars(select(SyncRun).where(SyncRun.job == "overdue_sweep")).first():
+                break
+        deadline.wait(0.05)
+    stop.set()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    with runtime.sessions() as session:
+        assert session.scalars(select(SyncRun).where(SyncRun.job == "overdue_sweep")).first() is not None
