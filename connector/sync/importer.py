@@ -9,7 +9,9 @@ the upserts are keyed by (connection, ledger id).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -63,7 +65,8 @@ def import_invoices(
         cursor = read_cursor(session, connection_id)
         provider = session.get(Connection, connection_id).provider
     mapping = load_mapping(provider)
-    for page in ledger.changed_invoices(cursor, overlap):
+    pages = read_ahead(ledger.changed_invoices(cursor, overlap))
+    for page in pages:
         with transaction() as session:
             connection = session.get(Connection, connection_id)
             apply_page(session, connection, page, mapping, today=today, run_id=run_id, counts=counts)
@@ -74,8 +77,51 @@ def import_invoices(
             on_page(counts)
         if page.more and counts.pages >= max_pages:
             counts.notes.append(f"stopped after {max_pages} pages (max-pages guard); the rest comes next run")
+            pages.close()
             break
     return counts
+
+
+_END = object()
+
+
+def read_ahead(pages: Iterator[InvoicePage]) -> Generator[InvoicePage, None, None]:
+    """Fetch the next page while the caller writes this one (one request in flight, in order).
+
+    Keyset paging knows the next request as soon as a page arrives, so the ledger's time to
+    answer overlaps our database work. Errors arrive in order, after the pages before them.
+    """
+    slot: queue.Queue[object] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        slot.put(page, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slot.put(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            slot.put(exc)
+
+    worker = threading.Thread(target=fetch, name="import-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slot.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def apply_page(
@@ -118,8 +164,8 @@ def apply_page(
             new.append(_new_invoice(record, placement))
         else:
             _follow(session, existing, record, placement, today=today, run_id=run_id, counts=counts)
-    created = create_invoices(session, connection, new, today=today, sync_run_id=run_id)
-    counts.placed += len(created)
+    create_invoices(session, connection, new, today=today, sync_run_id=run_id, load=False)
+    counts.placed += len(new)
     if readable:
         session.execute(
             update(QuarantinedRecord)
