@@ -375,3 +375,23 @@ def test_a_payout_killed_after_the_ledger_accepted_is_found_not_repeated(world):
     assert len([t for t in books.bank_transfers.values() if "PO-CRASH" in (t.reference or "")]) == 1
     spends = [t for t in books.bank_transactions.values() if t.type == "SPEND" and "PO-CRASH" in (t.reference or "")]
     assert len(spends) == 1
+
+
+def test_on_demand_requests_go_outstanding_overdue_paid_and_reach_the_ledger(xero, db_url, monkeypatch):
+    from connector.domain import DueDatePassed, PaymentReceived
+
+    world = make_world(xero, db_url, monkeypatch, collection_mode="on_demand")
+    try:
+        world.sync()
+        rows = world.invoices()
+        assert {r.status for r in rows} <= {"outstanding", "draft", "paid", "voided"}
+        assert any(r.status == "outstanding" for r in rows)
+        [x] = open_invoices(world, 1)
+        assert world.invoice(x).status == "outstanding" and world.invoice(x).collection_date is None
+        platform(world, [x], DueDatePassed(occurred_on=TODAY), PaymentReceived(occurred_on=TODAY, reference="card"))
+        assert (world.invoice(x).status, world.invoice(x).paid_via) == ("paid", "platform")
+        world.sync(do_import=False)
+        assert xero.ledger.get_invoice(world.tenant(), x).status == "PAID"
+        assert len(our_payments(world, x)) == 1
+    finally:
+        world.rt.close()
