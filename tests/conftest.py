@@ -99,6 +99,14 @@ def make_config(db_url: str, **connection: object) -> Config:
     return Config.model_validate({"database": {"url": db_url}, "connections": [entry]})
 
 
+@pytest.fixture(autouse=True)
+def _token_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own token key from the environment: no key file is written anywhere."""
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("CONNECTOR_SECRET_KEY", Fernet.generate_key().decode())
+
+
 @pytest.fixture
 def runtime(db_url: str) -> Iterator[Runtime]:
     rt = open_runtime(config=make_config(db_url))

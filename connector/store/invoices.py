@@ -35,6 +35,23 @@ def state_of(row: Invoice) -> InvoiceState:
     )
 
 
+def state_columns(state: InvoiceState) -> dict[str, object]:
+    """The invoice columns that hold the domain state, for bulk inserts."""
+    return {
+        "status": state.status.value,
+        "mode": state.mode.value,
+        "amount_due": state.amount_due.amount,
+        "due_date": state.due_date,
+        "collection_date": state.collection_date,
+        "attempts": state.attempts,
+        "paid_via": state.paid_via.value if state.paid_via else None,
+        "needs_attention": state.needs_attention,
+        "ledger_status": state.ledger_status.value,
+        "payment_posted": state.payment_posted,
+        "paid_amount": state.paid_amount.amount if state.paid_amount else None,
+    }
+
+
 def write_state(row: Invoice, state: InvoiceState) -> None:
     row.status = state.status.value
     row.mode = state.mode.value
