@@ -19,6 +19,7 @@ from connector.sandbox.xero import RateLimits, XeroSandbox
 from connector.store.models import Connection, Invoice
 from connector.sync.connect import ledger_for, save_token
 from connector.sync.runner import SyncResult, sync_connection
+from tests.sandbox.xero.spec_check import SpecChecker
 
 ACCOUNTS = {"clearing": "095", "bank": "090", "fees": "404"}
 FAST_RETRY = RetrySettings(attempts=6, base_delay=0.01, max_delay=0.05, timeout=10)
@@ -112,10 +113,21 @@ def make_world(xero: XeroSandbox, db_url: str, monkeypatch: pytest.MonkeyPatch, 
     return world
 
 
+@pytest.fixture(scope="session")
+def spec_checker() -> SpecChecker:
+    return SpecChecker()
+
+
 @pytest.fixture
-def xero() -> Iterator[XeroSandbox]:
+def xero(spec_checker: SpecChecker) -> Iterator[XeroSandbox]:
+    """The sandbox the connector syncs with; every response it sends is checked against Xero's spec."""
+    first_problem = len(spec_checker.problems)
     with XeroSandbox(seed=11, tenants=2, invoices_per_tenant=45, limits=RateLimits.unlimited()) as sandbox:
+        sandbox.add_observer(spec_checker)
         yield sandbox
+    problems = spec_checker.problems[first_problem:]
+    if problems:
+        pytest.fail("responses the Xero spec rejects:\n" + "\n".join(problems[:10]), pytrace=False)
 
 
 @pytest.fixture
