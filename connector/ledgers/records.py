@@ -38,6 +38,8 @@ class LedgerInvoice:
     updated_at: datetime
     payments: tuple[LedgerPayment, ...] = ()
     amount_credited: Decimal = Decimal(0)
+    #: The ledger's customer id, where a payment must name the customer (QuickBooks).
+    customer_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ class PaymentToPost:
     account: str
     currency: str
     reference: str = ""
+    customer_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

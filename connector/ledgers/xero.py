@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import urllib3
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from xero_python.accounting import AccountingApi
 from xero_python.accounting.models import (
     Account,
@@ -43,6 +42,7 @@ from xero_python.exceptions import ApiException, HTTPStatusException, NotFoundEx
 from xero_python.identity import IdentityApi
 
 from connector.ledgers.base import CallCounter, TokenStore, marker
+from connector.ledgers.calls import CallRunner, RetrySettings
 from connector.ledgers.errors import (
     AuthenticationError,
     DailyLimitError,
@@ -95,14 +95,6 @@ class XeroApp:
     identity_url: str = XERO_IDENTITY_URL
     token_url: str = XERO_TOKEN_URL
     authorize_url: str = XERO_AUTHORIZE_URL
-
-
-@dataclass(frozen=True, slots=True)
-class RetrySettings:
-    attempts: int = 6
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    timeout: float = 30.0
 
 
 _limiters: dict[str, RateLimiter] = {}
@@ -232,6 +224,7 @@ class XeroLedger:
         self.accounting = AccountingApi(self.api_client, base_url=app.api_url)
         self.identity = IdentityApi(self.api_client, base_url=app.identity_url)
         self.last_limits: dict[str, str] = {}
+        self._call = CallRunner(self.limiter, self.calls, self.retry, _translate, self.force_refresh, sleep)
 
     # --- tokens -----------------------------------------------------------------------------
 
@@ -254,54 +247,6 @@ class XeroLedger:
         self._tokens.save(token)
 
     # --- calling with limits, retries and counting -------------------------------------------
-
-    def _call(self, kind: str, fn: Callable[[], T]) -> T:
-        refreshed = False
-
-        def attempt() -> T:
-            nonlocal refreshed
-            try:
-                with self.limiter.slot():
-                    self.calls.add(kind)
-                    return fn()
-            except LedgerError:
-                raise
-            except RateLimitException as exc:
-                raise _rate_limit_error(exc) from None
-            except NotFoundException as exc:
-                raise NotFound("not found in Xero", http_status=404) from exc
-            except HTTPStatusException as exc:
-                error = _status_error(exc)
-                if isinstance(error, AuthenticationError) and not refreshed:
-                    refreshed = True
-                    self.force_refresh()
-                    raise _RetryNow() from None
-                raise error from None
-            except ApiException as exc:
-                raise TransientError(f"Xero call failed: {exc.reason}") from None
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise TransientError(f"connection to Xero failed: {type(exc).__name__}") from None
-
-        for attempt_state in Retrying(
-            retry=retry_if_exception(lambda e: isinstance(e, _RetryNow) or getattr(e, "retryable", False)),
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=self._wait,
-            sleep=self._sleep,
-            reraise=True,
-        ):
-            with attempt_state:
-                result = attempt()
-        return result
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _RetryNow):
-            return 0.0
-        if isinstance(exc, RateLimitError):
-            self.limiter.back_off(exc.retry_after)
-            return 0.0  # the limiter itself waits for the window
-        delay = self.retry.base_delay * (2 ** (state.attempt_number - 1))
-        return min(self.retry.max_delay, delay)
 
     def _observe_headers(self, headers: Any) -> None:
         if not headers:
@@ -523,8 +468,19 @@ class XeroLedger:
         return PayoutResult(transfer_id=transfer_id, fee_id=fee_id)
 
 
-class _RetryNow(Exception):
-    """Internal: retry at once (after forcing a token refresh)."""
+def _translate(exc: Exception) -> LedgerError | None:
+    """An SDK or urllib3 exception as the ledger error class the caller acts on."""
+    if isinstance(exc, RateLimitException):
+        return _rate_limit_error(exc)
+    if isinstance(exc, NotFoundException):
+        return NotFound("not found in Xero", http_status=404)
+    if isinstance(exc, HTTPStatusException):
+        return _status_error(exc)
+    if isinstance(exc, ApiException):
+        return TransientError(f"Xero call failed: {exc.reason}")
+    if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
+        return TransientError(f"connection to Xero failed: {type(exc).__name__}")
+    return None
 
 
 def _with_marker(reference: str, key: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from connector.config import Config
 from connector.ledgers.base import Ledger
+from connector.ledgers.quickbooks import QBO_API_URL, QuickBooksApp, QuickBooksLedger
 from connector.ledgers.xero import XERO_API_URL, XERO_IDENTITY_URL, XERO_TOKEN_URL, XeroApp, XeroLedger
 from connector.runtime import Runtime
 from connector.store.models import Connection
@@ -24,6 +25,17 @@ def xero_app(config: Config) -> XeroApp:
     )
 
 
+def quickbooks_app(config: Config) -> QuickBooksApp:
+    app = config.ledgers.quickbooks
+    return QuickBooksApp(
+        client_id=app.client_id,
+        client_secret=app.client_secret(),
+        redirect_uri=app.redirect_uri,
+        environment=app.identity_url or "production",  # a discovery document URL points intuit-oauth anywhere
+        api_url=app.api_url or QBO_API_URL,
+    )
+
+
 def vault_for(config: Config) -> TokenVault:
     base = Path(config.source).parent if config.source not in ("(defaults)", "") else None
     return TokenVault.from_config(config.security, base)
@@ -32,6 +44,12 @@ def vault_for(config: Config) -> TokenVault:
 def ledger_for(rt: Runtime, connection: Connection, **options: Any) -> Ledger:
     """The adapter for ``connection``; ``options`` go to the adapter (tests lower retries, page size)."""
     tokens = ConnectionTokens(rt.sessions, connection.id, vault_for(rt.config))
+    if connection.provider == "quickbooks":
+        if not connection.tenant_id:
+            from connector.ledgers.errors import ReconnectRequired
+
+            raise ReconnectRequired("no QuickBooks company chosen for this connection: connect it first")
+        return QuickBooksLedger(quickbooks_app(rt.config), connection.tenant_id, tokens, **options)
     if connection.provider == "xero":
         if not connection.tenant_id:
             from connector.ledgers.errors import ReconnectRequired

@@ -139,6 +139,7 @@ def _push_payments(
                             on=date.fromisoformat(entry.payload["date"]),
                             account=accounts["clearing"],
                             currency=entry.payload["currency"],
+                            customer_id=found[external_id].customer_id,
                             reference=entry.payload.get("reference", ""),
                         )
                     )

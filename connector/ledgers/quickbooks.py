@@ -1,0 +1,463 @@
+"""The QuickBooks Online adapter: the real python-quickbooks and intuit-oauth SDKs, a session per connection.
+
+What the SDKs leave to us, done here: a timeout on every request (the SDK sends none), the HTTP
+status of every answer (the SDK hides it: an XML 429 surfaces as "Error reading json"),
+refresh under a per-connection lock with the rotated token saved before use and a new session
+started after it (the SDK never refreshes), typed errors, and the shared limiter/retry policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from intuitlib.client import AuthClient
+from intuitlib.exceptions import AuthClientError
+from quickbooks import QuickBooks
+from quickbooks import exceptions as qbx
+
+from connector.ledgers.base import CallCounter, TokenStore, marker
+from connector.ledgers.calls import CallRunner, RetrySettings
+from connector.ledgers.errors import (
+    AuthenticationError,
+    LedgerError,
+    NotFound,
+    RateLimitError,
+    ReconnectRequired,
+    StaleObject,
+    TransientError,
+    ValidationError,
+)
+from connector.ledgers.limits import QUICKBOOKS_LIMITS, RateLimiter
+from connector.ledgers.quickbooks_wire import parse_invoice, parse_stamp
+from connector.ledgers.records import (
+    InvoicePage,
+    LedgerInvoice,
+    LedgerPayment,
+    Malformed,
+    PaymentResult,
+    PaymentToPost,
+    PayoutResult,
+    PayoutToPost,
+)
+
+QBO_API_URL = "https://quickbooks.api.intuit.com/v3"
+MINOR_VERSION = 75
+PAGE = 1000
+BATCH = 30
+CDC_WINDOW = timedelta(days=29)  # QBO keeps 30 days of changes; one day's margin
+
+
+@dataclass(frozen=True, slots=True)
+class QuickBooksApp:
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    #: intuit-oauth's environment: "production", "sandbox", or a discovery document URL (our sandbox).
+    environment: str = "production"
+    api_url: str = QBO_API_URL
+
+
+class _Client(QuickBooks):
+    """python-quickbooks with a timeout and the answer's status kept, per instance."""
+
+    timeout: float = 30.0
+
+    def process_request(self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""):
+        headers.update({"Authorization": "Bearer " + self.session.access_token})
+        response = self.session.request(
+            request_type, url, headers=headers, params=params, data=data, timeout=self.timeout
+        )
+        if response.status_code == 429:
+            wait = response.headers.get("Retry-After")
+            raise RateLimitError(
+                "QuickBooks throttled this company", retry_after=float(wait) if wait else 60.0, http_status=429
+            )
+        if response.status_code >= 500:
+            raise TransientError("QuickBooks is unavailable", http_status=response.status_code)
+        return response
+
+
+class QuickBooksLedger:
+    """One QuickBooks company (realm) behind the :class:`~connector.ledgers.base.Ledger` protocol."""
+
+    provider = "quickbooks"
+    payment_batch_size = BATCH
+
+    def __init__(
+        self,
+        app: QuickBooksApp,
+        realm_id: str,
+        tokens: TokenStore,
+        *,
+        limiter: RateLimiter | None = None,
+        retry: RetrySettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        page_size: int = PAGE,
+    ) -> None:
+        self.app = app
+        self.realm_id = realm_id
+        self.calls = CallCounter()
+        self.limiter = limiter or RateLimiter(QUICKBOOKS_LIMITS)
+        self.retry = retry or RetrySettings()
+        self.page_size = page_size
+        self._tokens = tokens
+        self._lock = threading.Lock()
+        self._client: _Client | None = None
+        self._home_currency: str | None = None
+        self._call = CallRunner(self.limiter, self.calls, self.retry, _translate, self.force_refresh, sleep)
+
+    # --- session and tokens ------------------------------------------------------------------------
+
+    def _token(self) -> dict[str, Any]:
+        token = self._tokens.load()
+        if not token:
+            raise ReconnectRequired("this connection has no stored token: connect it first")
+        return token
+
+    def _qb(self) -> _Client:
+        with self._lock:
+            token = self._token()
+            if self._client is None or float(token.get("expires_at") or 0) < time.time() + 60:
+                if float(token.get("expires_at") or 0) < time.time() + 60:
+                    token = self._refresh(token)
+                self._client = self._session(token)
+            return self._client
+
+    def _auth(self, token: dict[str, Any]) -> AuthClient:
+        return AuthClient(
+            self.app.client_id,
+            self.app.client_secret,
+            self.app.redirect_uri,
+            environment=self.app.environment,
+            access_token=token.get("access_token"),
+            refresh_token=token.get("refresh_token"),
+        )
+
+    def _session(self, token: dict[str, Any]) -> _Client:
+        client = _Client(
+            auth_client=self._auth(token),
+            refresh_token=token["refresh_token"],
+            company_id=self.realm_id,
+            minorversion=MINOR_VERSION,
+            use_decimal=True,
+        )
+        client.api_url_v3 = self.app.api_url
+        client.timeout = self.retry.timeout
+        return client
+
+    def _refresh(self, token: dict[str, Any]) -> dict[str, Any]:
+        auth = self._auth(token)
+        self.calls.add("token_refresh")
+        try:
+            auth.refresh(refresh_token=token["refresh_token"])
+        except AuthClientError as exc:
+            body = _json(exc.content)
+            error = body.get("error") if isinstance(body, dict) else None
+            if exc.status_code in (400, 401) and error in ("invalid_grant", "invalid_client"):
+                raise ReconnectRequired(
+                    f"QuickBooks refused the refresh token: {error}", http_status=exc.status_code, code=error
+                ) from None
+            raise TransientError("token refresh failed", http_status=exc.status_code) from None
+        except requests.RequestException as exc:
+            raise TransientError(f"token refresh failed: {type(exc).__name__}") from None
+        new = {
+            **token,
+            "access_token": auth.access_token,
+            "refresh_token": auth.refresh_token,
+            "expires_in": auth.expires_in,
+            "expires_at": time.time() + float(auth.expires_in or 3600),
+            "x_refresh_token_expires_in": auth.x_refresh_token_expires_in,
+        }
+        self._tokens.save(new)  # before anything uses it: the old refresh token is now spent
+        return new
+
+    def force_refresh(self) -> None:
+        with self._lock:
+            token = dict(self._token())
+            token["expires_at"] = 0
+            self._tokens.save(token)
+            self._client = None
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def _query(self, sql: str) -> dict[str, Any]:
+        body = self._call("query", lambda: self._qb().query(sql))
+        if not isinstance(body, dict):
+            raise TransientError("QuickBooks answered a query with something that is not an object")
+        return body
+
+    def home_currency(self) -> str:
+        """The company's currency, for invoices that carry no CurrencyRef (single-currency companies)."""
+        if self._home_currency is None:
+            answer = self._call("preferences", lambda: self._qb().get(
+                f"{self._qb().api_url}/company/{self.realm_id}/preferences"))
+            home = ((answer.get("Preferences") or {}).get("CurrencyPrefs") or {}).get("HomeCurrency") or {}
+            self._home_currency = str(home.get("value") or "USD")
+        return self._home_currency
+
+    def changed_invoices(self, cursor: str | None, overlap: timedelta) -> Iterator[InvoicePage]:
+        """Invoices by ``LastUpdatedTime >= cursor`` (keyset, pages of 1000), then CDC for deletions.
+
+        The cursor holds both stamps: ``q`` for the query, ``cdc`` for change data capture (deleted
+        invoices appear only there, for 30 days).
+        """
+        state = json.loads(cursor) if cursor else {}
+        since = parse_stamp(state["q"]) - overlap if state.get("q") else None
+        position = 1
+        first_time = None
+        while True:
+            where = f" WHERE MetaData.LastUpdatedTime >= '{_qbo_stamp(since)}'" if since else ""
+            body = self._query(
+                f"SELECT * FROM Invoice{where} ORDERBY MetaData.LastUpdatedTime "
+                f"STARTPOSITION {position} MAXRESULTS {self.page_size}"
+            )
+            first_time = first_time or body.get("time")
+            raw = (body.get("QueryResponse") or {}).get("Invoice") or []
+            currency = self.home_currency() if raw else "USD"
+            records = [parse_invoice(r, currency) for r in raw]
+            stamps = [r.updated_at for r in records if isinstance(r, LedgerInvoice)]
+            more = len(raw) >= self.page_size
+            if stamps:
+                latest = max(stamps).replace(microsecond=0)
+                if not state.get("q") or latest > parse_stamp(state["q"]):
+                    state["q"] = latest.isoformat()
+            if not more:
+                state.setdefault("cdc_next", first_time)
+            yield InvoicePage(records=records, more=True, cursor=json.dumps(_public(state)))
+            if not more:
+                break
+            last = max(stamps).replace(microsecond=0) if stamps else since
+            if since is not None and last is not None and last <= since:
+                position += self.page_size
+            else:
+                since, position = last, 1
+        yield self._deletions(state, overlap)
+
+    def _deletions(self, state: dict[str, Any], overlap: timedelta) -> InvoicePage:
+        """CDC since the last run, with the same overlap as the query: tombstones of deleted invoices.
+
+        (Voids arrive by the query too.) A tombstone seen twice changes nothing.
+        """
+        since = state.get("cdc")
+        next_cdc = state.pop("cdc_next", None)
+        records: list[LedgerInvoice | Malformed] = []
+        if since:
+            earliest = datetime.now(UTC) - CDC_WINDOW
+            changed_since = max(parse_stamp(since) - overlap, earliest)
+            body = self._call("cdc", lambda: self._qb().change_data_capture("Invoice", changed_since))
+            next_cdc = body.get("time") or next_cdc
+            currency = self._home_currency or "USD"
+            for block in body.get("CDCResponse") or []:
+                for response in block.get("QueryResponse") or []:
+                    for record in response.get("Invoice") or []:
+                        if str(record.get("status", "")).lower() == "deleted":
+                            records.append(parse_invoice(record, currency))
+        if next_cdc:
+            state["cdc"] = next_cdc
+        return InvoicePage(records=records, more=False, cursor=json.dumps(_public(state)))
+
+    def get_invoices(self, external_ids: list[str]) -> list[LedgerInvoice | Malformed]:
+        found: list[LedgerInvoice | Malformed] = []
+        for i in range(0, len(external_ids), PAGE):
+            ids = ", ".join(f"'{x}'" for x in external_ids[i : i + PAGE])
+            raw = self._query(f"SELECT * FROM Invoice WHERE Id IN ({ids}) MAXRESULTS {PAGE}")
+            currency = self.home_currency()
+            found.extend(parse_invoice(r, currency) for r in (raw.get("QueryResponse") or {}).get("Invoice") or [])
+        return self._with_payment_notes(found)
+
+    def _with_payment_notes(self, invoices: list[LedgerInvoice | Malformed]) -> list[LedgerInvoice | Malformed]:
+        """Fill in each linked payment's note, where our marker is: one query for all of them."""
+        ids = sorted({p.external_id for inv in invoices if isinstance(inv, LedgerInvoice) for p in inv.payments})
+        if not ids:
+            return invoices
+        notes: dict[str, tuple[str, Any]] = {}
+        for i in range(0, len(ids), PAGE):
+            quoted = ", ".join(f"'{x}'" for x in ids[i : i + PAGE])
+            raw = self._query(f"SELECT * FROM Payment WHERE Id IN ({quoted}) MAXRESULTS {PAGE}")
+            for p in (raw.get("QueryResponse") or {}).get("Payment") or []:
+                notes[str(p["Id"])] = (str(p.get("PrivateNote") or ""), p.get("TotalAmt"))
+        out: list[LedgerInvoice | Malformed] = []
+        for inv in invoices:
+            if isinstance(inv, LedgerInvoice) and inv.payments:
+                payments = tuple(
+                    LedgerPayment(p.external_id, p.amount, p.on, notes.get(p.external_id, ("", None))[0])
+                    for p in inv.payments
+                )
+                inv = LedgerInvoice(**{**{f: getattr(inv, f) for f in inv.__dataclass_fields__}, "payments": payments})
+            out.append(inv)
+        return out
+
+    # --- writing -----------------------------------------------------------------------------------------
+
+    def post_payments(self, payments: list[PaymentToPost]) -> list[PaymentResult]:
+        """One ``/batch`` request per 30 payments, idempotent by ``requestid``; each item's fault on its own."""
+        if not payments:
+            return []
+        items = [
+            {
+                "bId": str(n),
+                "operation": "create",
+                "Payment": {
+                    "CustomerRef": {"value": p.customer_id},
+                    "TotalAmt": str(p.amount),
+                    "TxnDate": p.on.isoformat(),
+                    "DepositToAccountRef": {"value": p.account},
+                    "PaymentRefNum": (p.reference or "")[:21],
+                    "PrivateNote": _with_marker(p.reference, p.key),
+                    "Line": [
+                        {"Amount": str(p.amount), "LinkedTxn": [{"TxnId": p.invoice_external_id, "TxnType": "Invoice"}]}
+                    ],
+                },
+            }
+            for n, p in enumerate(payments)
+        ]
+        body = self._call(
+            "payments_write",
+            lambda: self._post(
+                "batch", {"BatchItemRequest": items}, _request_id("payments", [p.key for p in payments])
+            ),
+        )
+        by_bid = {str(r.get("bId")): r for r in body.get("BatchItemResponse") or []}
+        results = []
+        for n, p in enumerate(payments):
+            answer = by_bid.get(str(n), {})
+            if "Payment" in answer:
+                results.append(PaymentResult(p.key, external_id=str(answer["Payment"]["Id"])))
+            else:
+                errors = (answer.get("Fault") or {}).get("Error") or [{"Message": "no answer for this payment"}]
+                results.append(
+                    PaymentResult(
+                        p.key,
+                        error="; ".join(f"{e.get('Message')}: {e.get('Detail', '')}".rstrip(": ") for e in errors),
+                    )
+                )
+        return results
+
+    def _post(self, path: str, body: dict[str, Any], request_id: str, params: dict[str, str] | None = None) -> Any:
+        qb = self._qb()
+        url = f"{qb.api_url}/company/{self.realm_id}/{path}"
+        return qb.post(url, json.dumps(body, default=str), request_id=request_id, params=params or {})
+
+    def delete_payment(self, payment_external_id: str, key: str) -> None:
+        for attempt in (1, 2):  # a stale SyncToken is retried once, after a re-read
+            current = self._call("payments_read", lambda: self._qb().get_single_object("Payment", payment_external_id))
+            payment = current.get("Payment") or {}
+            try:
+                self._call(
+                    "payments_write",
+                    lambda p=payment: self._post(
+                        "payment",
+                        {"Id": p["Id"], "SyncToken": p["SyncToken"]},
+                        _request_id("delete", [key, str(p["SyncToken"])]),
+                        {"operation": "delete"},
+                    ),
+                )
+                return
+            except StaleObject:
+                if attempt == 2:
+                    raise
+
+    def _existing(self, entity: str, reference: str, on: Any) -> str | None:
+        """Our earlier transfer or fee, found by its note on that day (past requestid's window)."""
+        raw = self._query(f"SELECT * FROM {entity} WHERE TxnDate = '{on.isoformat()}' MAXRESULTS {PAGE}")
+        for record in (raw.get("QueryResponse") or {}).get(entity) or []:
+            if str(record.get("PrivateNote") or "") == reference:
+                return str(record["Id"])
+        return None
+
+    def post_payout(self, payout: PayoutToPost) -> PayoutResult:
+        reference = _with_marker(payout.reference or "payout", payout.key)
+        transfer_id = self._existing("Transfer", reference, payout.on) if payout.net > 0 else None
+        if payout.net > 0 and transfer_id is None:
+            created = self._call(
+                "transfers_write",
+                lambda: self._post(
+                    "transfer",
+                    {
+                        "FromAccountRef": {"value": payout.clearing_account},
+                        "ToAccountRef": {"value": payout.bank_account},
+                        "Amount": str(payout.net),
+                        "TxnDate": payout.on.isoformat(),
+                        "PrivateNote": reference,
+                    },
+                    _request_id("transfer", [payout.key]),
+                ),
+            )
+            transfer_id = str(created["Transfer"]["Id"])
+        fee_id = self._existing("Purchase", reference, payout.on) if payout.fee > 0 else None
+        if payout.fee > 0 and fee_id is None:
+            created = self._call(
+                "purchases_write",
+                lambda: self._post(
+                    "purchase",
+                    {
+                        "PaymentType": "Cash",
+                        "AccountRef": {"value": payout.clearing_account},
+                        "TxnDate": payout.on.isoformat(),
+                        "PrivateNote": reference,
+                        "Line": [
+                            {
+                                "Amount": str(payout.fee),
+                                "DetailType": "AccountBasedExpenseLineDetail",
+                                "Description": f"Platform fees, {reference}",
+                                "AccountBasedExpenseLineDetail": {"AccountRef": {"value": payout.fees_account}},
+                            }
+                        ],
+                    },
+                    _request_id("fee", [payout.key]),
+                ),
+            )
+            fee_id = str(created["Purchase"]["Id"])
+        return PayoutResult(transfer_id=transfer_id, fee_id=fee_id)
+
+
+def _public(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k in ("q", "cdc")}
+
+
+def _qbo_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _with_marker(reference: str, key: str) -> str:
+    tag = marker(key)
+    return f"{reference} ({tag})" if reference else tag
+
+
+def _request_id(kind: str, keys: list[str]) -> str:
+    """QBO's requestid (36 characters at most for a batch): the same entries, the same id."""
+    return hashlib.sha256(("|".join([kind, *sorted(keys)])).encode()).hexdigest()[:32]
+
+
+def _json(data: Any) -> Any:
+    try:
+        return json.loads(data) if data else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _translate(exc: Exception) -> LedgerError | None:
+    if isinstance(exc, qbx.AuthorizationException):
+        return AuthenticationError(str(exc.message), http_status=401)
+    if isinstance(exc, qbx.ObjectNotFoundException):
+        return NotFound(str(exc.message))
+    if isinstance(exc, qbx.SevereException):
+        return TransientError(f"QuickBooks failed: {exc.message}")
+    if isinstance(exc, qbx.QuickbooksException):
+        code = int(exc.error_code or 0)
+        if code == 5010:
+            return StaleObject(f"{exc.message}: {exc.detail}", code="5010")
+        if code == 10000:  # a body that is not JSON (an XML throttle page, a cut-off answer)
+            return TransientError(f"QuickBooks answered with an unreadable body: {str(exc.message)[:120]}")
+        return ValidationError(f"{exc.message}: {exc.detail}".rstrip(": "), code=str(code))
+    if isinstance(exc, requests.RequestException):
+        return TransientError(f"connection to QuickBooks failed: {type(exc).__name__}")
+    return None

@@ -1,0 +1,170 @@
+"""QuickBooks Online sync end to end: python-quickbooks + intuit-oauth over HTTP against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from connector.config import Config
+from connector.domain import CollectionConfirmed, CollectionStarted
+from connector.ledgers.limits import QUICKBOOKS_LIMITS, RateLimiter
+from connector.runtime import open_runtime
+from connector.sandbox.quickbooks import QboError, QuickBooksSandbox
+from connector.sandbox.xero import RateLimits
+from connector.store.models import Connection, Invoice
+from connector.sync.apply import apply_event, record_payout
+from connector.sync.connect import ledger_for, save_token
+from connector.sync.runner import sync_connection
+from tests.e2e.conftest import FAST_RETRY, TODAY, FakeTime
+
+
+@pytest.fixture
+def qbo(monkeypatch) -> Iterator[QuickBooksSandbox]:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # requests-oauthlib refuses http:// otherwise
+    with QuickBooksSandbox(seed=5, realms=1, invoices_per_realm=45, limits=RateLimits.unlimited()) as sandbox:
+        yield sandbox
+
+
+class QboWorld:
+    def __init__(self, qbo: QuickBooksSandbox, db_url: str, monkeypatch: pytest.MonkeyPatch, **connection: Any):
+        monkeypatch.setenv("CONNECTOR_SECRET_KEY", Fernet.generate_key().decode())
+        monkeypatch.setenv("QBO_SANDBOX_SECRET", qbo.client_secret)
+        self.qbo = qbo
+        self.realm = qbo.realm_ids[0]
+        books = qbo.ledger.books(self.realm)
+        self.accounts = {role: books.roles[role] for role in ("clearing", "bank", "fees")}
+        config = Config.model_validate(
+            {
+                "database": {"url": db_url},
+                "ledgers": {
+                    "quickbooks": {
+                        "client_id": qbo.client_id,
+                        "client_secret_env": "QBO_SANDBOX_SECRET",
+                        "redirect_uri": qbo.redirect_uri,
+                        "api_url": qbo.api_url,
+                        "identity_url": qbo.discovery_url,
+                    }
+                },
+                "connections": [
+                    {
+                        "name": "qbo",
+                        "provider": "quickbooks",
+                        "tenant_id": self.realm,
+                        "accounts": self.accounts,
+                        **connection,
+                    }
+                ],
+            }
+        )
+        self.rt = open_runtime(config=config)
+        self.time = FakeTime()
+        with self.rt.sessions() as session:
+            self.connection_id = session.scalars(select(Connection.id)).one()
+        save_token(self.rt, self.connection_id, qbo.issue_tokens(self.realm))
+
+    def ledger(self, rt, connection):
+        limiter = RateLimiter(QUICKBOOKS_LIMITS, clock=self.time.clock, sleep=self.time.sleep)
+        return ledger_for(rt, connection, retry=FAST_RETRY, sleep=self.time.sleep, limiter=limiter)
+
+    def sync(self, **kwargs):
+        return sync_connection(self.rt, self.connection_id, self.ledger, today=TODAY, **kwargs)
+
+    def invoices(self) -> dict[str, Invoice]:
+        with self.rt.sessions() as session:
+            return {i.external_id: i for i in session.scalars(select(Invoice))}
+
+    def entity(self, kind: str, entity_id: str) -> dict[str, Any]:
+        return self.qbo.entity(self.realm, kind, entity_id)
+
+    def open_invoices(self, n: int) -> list[str]:
+        home = None
+        found = []
+        for external_id, row in sorted(self.invoices().items(), key=lambda kv: kv[1].id):
+            home = home or row.currency
+            if row.status == "scheduled" and row.currency == home:
+                inv = self.entity("Invoice", external_id)
+                if Decimal(str(inv["Balance"])) == Decimal(str(inv["TotalAmt"])):
+                    found.append(external_id)
+        assert len(found) >= n
+        return found[:n]
+
+
+@pytest.fixture
+def world(qbo, db_url, monkeypatch):
+    w = QboWorld(qbo, db_url, monkeypatch)
+    yield w
+    w.rt.close()
+
+
+def test_first_import_derives_every_status(world):
+    result = world.sync()
+    assert result.state == "succeeded", result.error
+    rows = world.invoices()
+    assert rows
+    for external_id, row in rows.items():
+        try:
+            inv = world.entity("Invoice", external_id)
+        except QboError:  # deleted in QuickBooks: only a CDC tombstone is left
+            assert row.status == "voided"
+            continue
+        balance, total = Decimal(str(inv["Balance"])), Decimal(str(inv["TotalAmt"]))
+        if str(inv.get("PrivateNote", "")).startswith("Voided") and total == 0:
+            assert row.status == "voided"
+        elif balance > 0:
+            assert row.status == "scheduled" and row.amount_due == balance
+            assert row.due_date.isoformat() == inv["DueDate"]  # company-local calendar date
+        else:
+            assert (row.status, row.paid_via) == ("paid", "external")
+    again = world.sync()
+    assert (again.counts.placed, again.counts.changed) == (0, 0)
+
+
+def test_incremental_changes_void_and_delete_through_cdc(world):
+    world.sync()
+    a, b, c = world.open_invoices(3)
+    world.qbo.record_payment(world.realm, a, "5.00")
+    world.qbo.void_invoice(world.realm, b)
+    world.qbo.delete_invoice(world.realm, c)
+    result = world.sync()
+    assert result.state == "succeeded", result.error
+    rows = world.invoices()
+    assert rows[a].status == "scheduled" and rows[a].amount_due == Decimal(str(world.entity("Invoice", a)["Balance"]))
+    assert rows[b].status == "voided"
+    assert rows[c].status == "voided" and rows[c].ledger_status == "voided"
+
+
+def test_payment_and_payout_reach_quickbooks_once(world):
+    world.sync()
+    chosen = world.open_invoices(3)
+    with world.rt.transaction() as session:
+        rows = list(session.scalars(select(Invoice).where(Invoice.external_id.in_(chosen))))
+        for row in rows:
+            apply_event(session, row, CollectionStarted(occurred_on=TODAY))
+            apply_event(session, row, CollectionConfirmed(occurred_on=TODAY, reference="DD-9"))
+    pushed = world.sync(do_import=False)
+    assert pushed.counts.pushed == 3, pushed
+    for x in chosen:
+        inv = world.entity("Invoice", x)
+        assert Decimal(str(inv["Balance"])) == 0
+        payments = [link["TxnId"] for link in inv.get("LinkedTxn", []) if link["TxnType"] == "Payment"]
+        ours = [p for p in payments if "cx:" in str(world.entity("Payment", p).get("PrivateNote", ""))]
+        assert len(ours) == 1
+        assert world.entity("Payment", ours[0])["DepositToAccountRef"]["value"] == world.accounts["clearing"]
+    with world.rt.transaction() as session:
+        rows = list(session.scalars(select(Invoice).where(Invoice.external_id.in_(chosen))))
+        record_payout(session, rows, on=TODAY, fee=Decimal("3.00"), reference="PO-Q1")
+    world.sync(do_import=False, push_options={"lease": timedelta(0)})
+    books = world.qbo.ledger.books(world.realm).records
+    transfers = [t for t in books["Transfer"].values() if "PO-Q1" in str(t.doc.get("PrivateNote", ""))]
+    fees = [t for t in books["Purchase"].values() if "PO-Q1" in str(t.doc.get("PrivateNote", ""))]
+    assert len(transfers) == 1 and len(fees) == 1
+    assert transfers[0].doc["FromAccountRef"]["value"] == world.accounts["clearing"]
+    assert transfers[0].doc["ToAccountRef"]["value"] == world.accounts["bank"]
+    again = world.sync()
+    assert (again.counts.changed, again.counts.conflicts) == (0, 0)
