@@ -2,104 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from connector.config import Config
 from connector.domain import CollectionConfirmed, CollectionStarted
-from connector.ledgers.limits import QUICKBOOKS_LIMITS, RateLimiter
-from connector.runtime import open_runtime
-from connector.sandbox.quickbooks import QboError, QuickBooksSandbox
-from connector.sandbox.xero import RateLimits
-from connector.store.models import Connection, Invoice
+from connector.sandbox.quickbooks import QboError
+from connector.store.models import Invoice
 from connector.sync.apply import apply_event, record_payout
-from connector.sync.connect import ledger_for, save_token
-from connector.sync.runner import sync_connection
-from tests.e2e.conftest import FAST_RETRY, TODAY, FakeTime
+from tests.e2e.conftest import TODAY
 
 
 @pytest.fixture
-def qbo(monkeypatch) -> Iterator[QuickBooksSandbox]:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # requests-oauthlib refuses http:// otherwise
-    with QuickBooksSandbox(seed=5, realms=1, invoices_per_realm=45, limits=RateLimits.unlimited()) as sandbox:
-        yield sandbox
-
-
-class QboWorld:
-    def __init__(self, qbo: QuickBooksSandbox, db_url: str, monkeypatch: pytest.MonkeyPatch, **connection: Any):
-        monkeypatch.setenv("CONNECTOR_SECRET_KEY", Fernet.generate_key().decode())
-        monkeypatch.setenv("QBO_SANDBOX_SECRET", qbo.client_secret)
-        self.qbo = qbo
-        self.realm = qbo.realm_ids[0]
-        books = qbo.ledger.books(self.realm)
-        self.accounts = {role: books.roles[role] for role in ("clearing", "bank", "fees")}
-        config = Config.model_validate(
-            {
-                "database": {"url": db_url},
-                "ledgers": {
-                    "quickbooks": {
-                        "client_id": qbo.client_id,
-                        "client_secret_env": "QBO_SANDBOX_SECRET",
-                        "redirect_uri": qbo.redirect_uri,
-                        "api_url": qbo.api_url,
-                        "identity_url": qbo.discovery_url,
-                    }
-                },
-                "connections": [
-                    {
-                        "name": "qbo",
-                        "provider": "quickbooks",
-                        "tenant_id": self.realm,
-                        "accounts": self.accounts,
-                        **connection,
-                    }
-                ],
-            }
-        )
-        self.rt = open_runtime(config=config)
-        self.time = FakeTime()
-        with self.rt.sessions() as session:
-            self.connection_id = session.scalars(select(Connection.id)).one()
-        save_token(self.rt, self.connection_id, qbo.issue_tokens(self.realm))
-
-    def ledger(self, rt, connection):
-        limiter = RateLimiter(QUICKBOOKS_LIMITS, clock=self.time.clock, sleep=self.time.sleep)
-        return ledger_for(rt, connection, retry=FAST_RETRY, sleep=self.time.sleep, limiter=limiter)
-
-    def sync(self, **kwargs):
-        return sync_connection(self.rt, self.connection_id, self.ledger, today=TODAY, **kwargs)
-
-    def invoices(self) -> dict[str, Invoice]:
-        with self.rt.sessions() as session:
-            return {i.external_id: i for i in session.scalars(select(Invoice))}
-
-    def entity(self, kind: str, entity_id: str) -> dict[str, Any]:
-        return self.qbo.entity(self.realm, kind, entity_id)
-
-    def open_invoices(self, n: int) -> list[str]:
-        home = None
-        found = []
-        for external_id, row in sorted(self.invoices().items(), key=lambda kv: kv[1].id):
-            home = home or row.currency
-            if row.status == "scheduled" and row.currency == home:
-                inv = self.entity("Invoice", external_id)
-                if Decimal(str(inv["Balance"])) == Decimal(str(inv["TotalAmt"])):
-                    found.append(external_id)
-        assert len(found) >= n
-        return found[:n]
-
-
-@pytest.fixture
-def world(qbo, db_url, monkeypatch):
-    w = QboWorld(qbo, db_url, monkeypatch)
-    yield w
-    w.rt.close()
+def world(qbo_world):
+    return qbo_world
 
 
 def test_first_import_derives_every_status(world):

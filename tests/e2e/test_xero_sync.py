@@ -6,10 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from connector.domain import CollectionConfirmed, CollectionFailed, CollectionStarted
-from connector.store.models import ActivityEvent, Connection, Invoice, OutboxEntry
+from connector.store.models import ActivityEvent, Connection, Invoice
 from connector.sync.apply import apply_event, record_payout
 from connector.sync.connect import save_token
 from tests.e2e.conftest import TODAY, make_world
@@ -196,93 +196,6 @@ def test_payment_and_payout_reach_the_ledger_once(world):
     assert (again.counts.changed, again.counts.conflicts) == (0, 0)
 
 
-class Crash(BaseException):
-    """Stands for the process dying: not an Exception, so nothing on the way catches it."""
-
-
-def test_a_push_killed_after_the_ledger_accepted_is_not_posted_twice(world):
-    world.sync()
-    chosen = open_invoices(world, 4)
-    platform(world, chosen, CollectionStarted(occurred_on=TODAY), CollectionConfirmed(occurred_on=TODAY))
-
-    def die(_ids):
-        raise Crash
-
-    with pytest.raises(Crash):
-        world.sync(do_import=False, push_options={"crash_after_send": die})
-    with world.rt.sessions() as session:
-        assert {e.state for e in session.scalars(select(OutboxEntry))} == {"sending"}
-        # the lock of the dead process is released by its finally; a real crash leaves it to expire
-    assert all(len(our_payments(world, x)) == 1 for x in chosen)
-    rerun = world.sync(do_import=False, push_options={"lease": timedelta(0)})
-    assert rerun.counts.pushed == 4
-    assert all(len(our_payments(world, x)) == 1 for x in chosen)
-    with world.rt.sessions() as session:
-        assert {e.state for e in session.scalars(select(OutboxEntry))} == {"done"}
-
-
-def test_a_lost_response_is_recognised_not_repeated(world):
-    world.sync()
-    chosen = open_invoices(world, 2)
-    platform(world, chosen, CollectionStarted(occurred_on=TODAY), CollectionConfirmed(occurred_on=TODAY))
-    world.xero.faults.add("lost=2x")  # the ledger writes, then the connection drops, twice
-    first = world.sync(do_import=False)
-    assert first.state == "succeeded"
-    world.sync(do_import=False, push_options={"lease": timedelta(0)})
-    for x in chosen:
-        assert len(our_payments(world, x)) == 1
-    with world.rt.sessions() as session:
-        assert {e.state for e in session.scalars(select(OutboxEntry))} == {"done"}
-
-
-def test_an_import_killed_mid_page_leaves_every_invoice_once(world, monkeypatch):
-    world.options = {"page_size": 10}
-    real = world.rt.transaction
-    calls = {"n": 0}
-
-    from contextlib import contextmanager
-
-    @contextmanager
-    def dying_transaction():
-        with real() as session:
-            yield session
-            calls["n"] += 1
-            if calls["n"] == 4:  # inside the second page's transaction, before its commit
-                session.flush()
-                raise Crash
-
-    monkeypatch.setattr(world.rt, "transaction", dying_transaction)
-    with pytest.raises(Crash):
-        world.sync()
-    monkeypatch.setattr(world.rt, "transaction", real)
-    assert 0 < len(world.invoices()) < len(sales_invoices(world))
-    with world.rt.transaction() as session:  # the dead run's lock would expire; release it for the test
-        session.get(Connection, world.connection_id("nz")).lock_owner = None
-    assert world.sync().state == "succeeded"
-    rows = world.invoices()
-    assert sorted(r.external_id for r in rows) == sorted(sales_invoices(world))
-    with world.rt.sessions() as session:
-        created = session.scalar(select(func.count()).where(ActivityEvent.outcome == "created"))
-    assert created == len(rows)
-
-
-@pytest.mark.parametrize("fault", ["429burst=3", "5xx=2x", "503=2x", "drop=2x", "malformed=2x", "expire_tokens"])
-def test_faults_never_lose_or_duplicate(world, fault):
-    world.options = {"page_size": 15}
-    world.xero.faults.add(fault)
-    result = world.sync()
-    assert result.state == "succeeded", result.error
-    assert sorted(r.external_id for r in world.invoices()) == sorted(sales_invoices(world))
-    chosen = open_invoices(world, 2)
-    platform(world, chosen, CollectionStarted(occurred_on=TODAY), CollectionConfirmed(occurred_on=TODAY))
-    world.xero.faults.add(fault)
-    world.sync(do_import=False)
-    world.sync(do_import=False, push_options={"lease": timedelta(0)})
-    assert all(len(our_payments(world, x)) == 1 for x in chosen)
-    if fault.startswith("429"):
-        assert 1.0 in world.time.slept  # the sandbox's Retry-After was honoured
-
-
 def test_an_expired_access_token_is_refreshed_and_the_rotated_token_saved(world):
     world.sync()
     with world.rt.sessions() as session:
@@ -350,31 +263,6 @@ def test_each_connection_refreshes_through_its_own_token_holder(world):
     world.xero.expire_access_tokens()
     assert world.sync("nz").state == "succeeded"
     assert world.sync("us").state == "succeeded"
-
-
-def test_a_payout_killed_after_the_ledger_accepted_is_found_not_repeated(world):
-    """Past Xero's six-minute idempotency window, the transfer and fee are found by their reference."""
-    world.sync()
-    chosen = open_invoices(world, 2)
-    platform(world, chosen, CollectionStarted(occurred_on=TODAY), CollectionConfirmed(occurred_on=TODAY))
-    world.sync(do_import=False)
-    with world.rt.transaction() as session:
-        rows = list(session.scalars(select(Invoice).where(Invoice.external_id.in_(chosen))))
-        record_payout(session, rows, on=TODAY, fee=Decimal("2.00"), reference="PO-CRASH")
-
-    def die(_ids):
-        raise Crash
-
-    with pytest.raises(Crash):
-        world.sync(do_import=False, push_options={"crash_after_send": die})
-    from connector.sandbox.common.idempotency import IdempotencyCache
-
-    world.xero.idempotency = IdempotencyCache(world.xero.clock)  # as if the six minutes had passed
-    world.sync(do_import=False, push_options={"lease": timedelta(0)})
-    books = world.xero.ledger.tenant(world.tenant())
-    assert len([t for t in books.bank_transfers.values() if "PO-CRASH" in (t.reference or "")]) == 1
-    spends = [t for t in books.bank_transactions.values() if t.type == "SPEND" and "PO-CRASH" in (t.reference or "")]
-    assert len(spends) == 1
 
 
 def test_on_demand_requests_go_outstanding_overdue_paid_and_reach_the_ledger(xero, db_url, monkeypatch):
