@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from connector.domain import CollectionConfirmed, CollectionStarted
 from connector.sandbox.quickbooks import QboError
-from connector.store.models import Invoice
+from connector.store.models import Connection, Invoice
 from connector.sync.apply import apply_event, record_payout
+from connector.sync.connect import save_token
 from tests.e2e.conftest import TODAY
 
 
@@ -86,3 +87,54 @@ def test_payment_and_payout_reach_quickbooks_once(world):
     assert transfers[0].doc["ToAccountRef"]["value"] == world.accounts["bank"]
     again = world.sync()
     assert (again.counts.changed, again.counts.conflicts) == (0, 0)
+
+
+def test_expired_token_refreshes_and_rotates_and_invalid_grant_needs_reconnect(world):
+    world.sync()
+    with world.rt.sessions() as session:
+        before = session.get(Connection, world.connection_id).token_ciphertext
+    world.qbo.expire_access_tokens()
+    assert world.sync().state == "succeeded"
+    with world.rt.sessions() as session:
+        assert session.get(Connection, world.connection_id).token_ciphertext != before  # rotated and saved
+    save_token(
+        world.rt,
+        world.connection_id,
+        {
+            "access_token": "dead",
+            "refresh_token": "revoked",
+            "expires_in": 3600,
+            "expires_at": 1,
+            "token_type": "bearer",
+        },
+    )
+    result = world.sync()
+    assert result.state == "failed" and "reconnect" in result.error
+    with world.rt.sessions() as session:
+        assert session.get(Connection, world.connection_id).state == "needs_reconnect"
+
+
+def test_post_at_submitted_deletes_the_payment_when_the_collection_fails(qbo, db_url, monkeypatch):
+    from connector.domain import CollectionFailed
+    from tests.e2e.conftest import QboWorld
+
+    world = QboWorld(qbo, db_url, monkeypatch, post_payment_at="submitted")
+    try:
+        world.sync()
+        [x] = world.open_invoices(1)
+        total = Decimal(str(world.entity("Invoice", x)["TotalAmt"]))
+        with world.rt.transaction() as session:
+            row = session.scalars(select(Invoice).where(Invoice.external_id == x)).one()
+            apply_event(session, row, CollectionStarted(occurred_on=TODAY))
+        world.sync(do_import=False)
+        assert Decimal(str(world.entity("Invoice", x)["Balance"])) == 0 and world.our_payment_count(x) == 1
+        with world.rt.transaction() as session:
+            row = session.scalars(select(Invoice).where(Invoice.external_id == x)).one()
+            apply_event(session, row, CollectionFailed(occurred_on=TODAY, detail="refer to payer"))
+        world.sync(do_import=False)
+        assert Decimal(str(world.entity("Invoice", x)["Balance"])) == total
+        assert world.our_payment_count(x) == 0
+        assert world.invoice(x).status == "scheduled"
+        assert world.sync().counts.conflicts == 0
+    finally:
+        world.rt.close()
