@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -44,21 +44,24 @@ def demo(
     folder: Annotated[Path, typer.Option("--folder", help="where the demo database and config go")] = Path("demo"),
     seed: Annotated[int, typer.Option("--seed", help="which organisation the sandbox generates")] = 1000,
     invoices: Annotated[int, typer.Option("--invoices", help="sales invoices in the organisation")] = 60,
+    ledger: Annotated[str, typer.Option("--ledger", help="xero or quickbooks")] = "xero",
 ) -> None:
-    """Run the connector end to end against a local Xero sandbox."""
-    from connector.cli import console, print_status, print_sync_summary, print_timeline, run_sync_with_progress
+    """Run the connector end to end against a local Xero (or QuickBooks Online) sandbox."""
+    from connector.cli import console, fail, print_status, print_sync_summary, print_timeline, run_sync_with_progress
     from connector.reports import status_report, timeline
-    from connector.sandbox.xero import XeroSandbox
 
+    if ledger not in ("xero", "quickbooks"):
+        raise fail(f"--ledger: expected xero or quickbooks, got {ledger!r}")
+    name = "Xero" if ledger == "xero" else "QuickBooks"
     started = time.perf_counter()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    with XeroSandbox(seed=seed, tenants=1, invoices_per_tenant=invoices) as xero:
-        os.environ[SECRET_ENV] = xero.client_secret
-        rt = open_runtime(config=_config(folder, xero))
-        _write_config(folder, xero)
-        console.rule("[bold]1. Connect to Xero")
-        org = _connect(rt, xero)
+    with _sandbox(ledger, seed, invoices) as sandbox:
+        os.environ[SECRET_ENV] = sandbox.client_secret
+        rt = open_runtime(config=_config(folder, sandbox, ledger))
+        _write_config(folder, sandbox)
+        console.rule(f"[bold]1. Connect to {name}")
+        org = _connect(rt, sandbox) if ledger == "xero" else _connect_quickbooks(rt, sandbox)
         console.print(f"Consent given, code exchanged, token stored encrypted; organisation: [bold]{org}[/]")
 
         console.rule("[bold]2. Import")
@@ -73,10 +76,10 @@ def demo(
             f"retried and confirmed; all {len(chosen)} paid; a payout PO-DEMO-1 settled them, less a fee."
         )
 
-        console.rule("[bold]4. Push to Xero")
+        console.rule(f"[bold]4. Push to {name}")
         print_sync_summary(run_sync_with_progress(rt, None))
 
-        console.rule("[bold]5. What Xero shows now (re-read through its API)")
+        console.rule(f"[bold]5. What {name} shows now (re-read through its API)")
         _show_ledger(rt, [c.external_id for c in chosen])
 
         console.rule("[bold]6. Status and one invoice's story")
@@ -91,28 +94,93 @@ def demo(
     )
 
 
-def _config(folder: Path, xero: object) -> Config:
+def _sandbox(ledger: str, seed: int, invoices: int) -> Any:
+    if ledger == "xero":
+        from connector.sandbox.xero import XeroSandbox
+
+        return XeroSandbox(seed=seed, tenants=1, invoices_per_tenant=invoices)
+    from connector.sandbox.quickbooks import QuickBooksSandbox
+
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the local sandbox speaks http on loopback
+    return QuickBooksSandbox(seed=seed, realms=1, invoices_per_realm=invoices)
+
+
+def _config(folder: Path, sandbox: Any, ledger: str) -> Config:
+    if ledger == "xero":
+        app = {
+            "api_url": sandbox.accounting_url,
+            "identity_url": sandbox.identity_url,
+            "token_url": sandbox.token_url,
+            "authorize_url": sandbox.authorize_url,
+            "redirect_uri": REDIRECT,
+        }
+        accounts = ACCOUNTS
+    else:  # accounts are chosen after connecting, as the wizard does
+        app = {
+            "api_url": sandbox.api_url,
+            "identity_url": sandbox.discovery_url,
+            "token_url": sandbox.token_url,
+            "authorize_url": sandbox.authorize_url,
+            "redirect_uri": sandbox.redirect_uri,
+        }
+        accounts = {"clearing": "to-choose", "bank": "to-choose-too", "fees": "to-choose"}
     return Config.model_validate(
         {
             "database": {"url": f"sqlite:///{folder / 'connector.sqlite'}"},
             "security": {"key_env": "", "key_file": str(folder / ".connector-key")},
-            "ledgers": {
-                "xero": {
-                    "client_id": xero.client_id,
-                    "client_secret_env": SECRET_ENV,
-                    "redirect_uri": REDIRECT,  # type: ignore[attr-defined]
-                    "api_url": xero.accounting_url,
-                    "identity_url": xero.identity_url,  # type: ignore[attr-defined]
-                    "token_url": xero.token_url,
-                    "authorize_url": xero.authorize_url,  # type: ignore[attr-defined]
-                }
-            },
-            "connections": [{"name": "demo-xero", "provider": "xero", "accounts": ACCOUNTS}],
+            "ledgers": {ledger: {"client_id": sandbox.client_id, "client_secret_env": SECRET_ENV, **app}},
+            "connections": [{"name": f"demo-{ledger}", "provider": ledger, "accounts": accounts}],
         }
     )
 
 
-def _write_config(folder: Path, xero: object) -> None:
+def _connect_quickbooks(rt: Runtime, qbo: Any) -> str:
+    """Consent for one company, code exchange, then choose the clearing, bank and fee accounts."""
+    from connector.ledgers.quickbooks import QuickBooksLedger
+    from connector.sync.connect import quickbooks_app
+
+    app = rt.config.ledgers.quickbooks
+    client = OAuthClient(
+        app.client_id,
+        app.client_secret(),
+        app.authorize_url,
+        app.token_url,
+        app.redirect_uri,
+        ("com.intuit.quickbooks.accounting",),
+    )
+    state = new_state()
+    url = consent_url(client, state)
+    requests.get(url, timeout=10).raise_for_status()
+    query = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+    answer = requests.post(
+        app.authorize_url,
+        data={**query, "decision": "allow", "realmId": qbo.realm_ids[0]},
+        allow_redirects=False,
+        timeout=10,
+    )
+    back = parse_qs(urlparse(answer.headers["Location"]).query)
+    if back.get("state") != [state]:
+        raise RuntimeError("the consent answer does not match the request (state)")
+    token = exchange_code(client, back["code"][0])
+    realm = back["realmId"][0]  # Intuit names the company in the redirect
+    with rt.sessions() as session:
+        connection_id = session.scalars(select(Connection.id)).one()
+    save_token(rt, connection_id, token)
+    tokens = ConnectionTokens(rt.sessions, connection_id, vault_for(rt.config))
+    accounts = {a["name"]: a["id"] for a in QuickBooksLedger(quickbooks_app(rt.config), realm, tokens).accounts()}
+    chosen = {
+        "clearing": accounts["Payments Platform Clearing"],
+        "bank": accounts["Checking"],
+        "fees": accounts["Bank Charges & Fees"],
+    }
+    with rt.transaction() as session:
+        connection = session.get(Connection, connection_id)
+        connection.tenant_id = realm
+        connection.settings = {**connection.settings, "accounts": chosen}
+    return f"company {realm}"
+
+
+def _write_config(folder: Path, sandbox: object) -> None:
     """A config for poking at the demo database afterwards (the sandbox itself is gone by then)."""
     (folder / "connector.toml").write_text(
         "# Written by `connector demo`: the demo database, for `status` and `activity` afterwards.\n"
@@ -175,25 +243,42 @@ def _show_ledger(rt: Runtime, external_ids: list[str]) -> None:
 
     with rt.sessions() as session:
         ledger = ledger_for(rt, session.scalars(select(Connection)).one())
-    table = Table(title="Invoices in Xero")
-    for col in ("number", "status", "amount due", "paid", "payment reference"):
+    table = Table(title="Invoices in the ledger")
+    for col in ("number", "ledger says", "amount due", "paid", "payment references"):
         table.add_column(col)
     for inv in ledger.get_invoices(external_ids):
-        refs = "; ".join(p.reference for p in inv.payments)  # type: ignore[union-attr]
+        refs = "; ".join(p.reference for p in inv.payments if p.reference)  # type: ignore[union-attr]
         table.add_row(inv.number, inv.status, str(inv.amount_due), str(inv.amount_paid), refs)  # type: ignore[union-attr]
     console.print(table)
-    transfers = ledger.accounting.get_bank_transfers(ledger.tenant_id).bank_transfers or []
-    spends = ledger.accounting.get_bank_transactions(ledger.tenant_id, where='Type=="SPEND"').bank_transactions or []
-    for t in transfers:
-        if "PO-DEMO-1" in (t.reference or ""):
-            console.print(
-                f"Bank transfer {t.amount} from {t.from_bank_account.name} to {t.to_bank_account.name} ({t.reference})",
-                highlight=False,
-            )
-    for t in spends:
-        if "PO-DEMO-1" in (t.reference or ""):
-            console.print(
-                f"Spend money {t.total} from {t.bank_account.name}, account "
-                f"{t.line_items[0].account_code} ({t.reference})",
-                highlight=False,
-            )
+    if ledger.provider == "xero":
+        transfers = ledger.accounting.get_bank_transfers(ledger.tenant_id).bank_transfers or []
+        spends = ledger.accounting.get_bank_transactions(ledger.tenant_id, where='Type=="SPEND"').bank_transactions
+        for t in transfers:
+            if "PO-DEMO-1" in (t.reference or ""):
+                console.print(
+                    f"Bank transfer {t.amount} from {t.from_bank_account.name} to {t.to_bank_account.name} "
+                    f"({t.reference})",
+                    highlight=False,
+                )
+        for t in spends or []:
+            if "PO-DEMO-1" in (t.reference or ""):
+                console.print(
+                    f"Spend money {t.total} from {t.bank_account.name}, account "
+                    f"{t.line_items[0].account_code} ({t.reference})",
+                    highlight=False,
+                )
+        return
+    for t in ledger.payouts_on(date.today()):
+        if "PO-DEMO-1" in str(t.get("PrivateNote", "")):
+            if t["kind"] == "Transfer":
+                console.print(
+                    f"Transfer {t['Amount']} from {t['FromAccountRef'].get('name', t['FromAccountRef'])} "
+                    f"to {t['ToAccountRef'].get('name', t['ToAccountRef'])} ({t['PrivateNote']})",
+                    highlight=False,
+                )
+            else:
+                console.print(
+                    f"Purchase (fee) {t['TotalAmt']} from {t['AccountRef'].get('name', t['AccountRef'])} "
+                    f"({t['PrivateNote']})",
+                    highlight=False,
+                )

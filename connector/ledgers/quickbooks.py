@@ -264,6 +264,22 @@ class QuickBooksLedger:
             state["cdc"] = next_cdc
         return InvoicePage(records=records, more=False, cursor=json.dumps(_public(state)))
 
+    def accounts(self) -> list[dict[str, str]]:
+        """The chart of accounts (the wizard's "choose clearing, bank and fee accounts" lists)."""
+        raw = self._query(f"SELECT * FROM Account MAXRESULTS {PAGE}")
+        return [
+            {"id": str(a["Id"]), "name": str(a.get("Name", "")), "type": str(a.get("AccountType", ""))}
+            for a in (raw.get("QueryResponse") or {}).get("Account") or []
+        ]
+
+    def payouts_on(self, on: Any) -> list[dict[str, Any]]:
+        """Transfers and purchases of one day, to show what a payout wrote."""
+        found = []
+        for entity in ("Transfer", "Purchase"):
+            raw = self._query(f"SELECT * FROM {entity} WHERE TxnDate = '{on.isoformat()}' MAXRESULTS {PAGE}")
+            found.extend({"kind": entity, **r} for r in (raw.get("QueryResponse") or {}).get(entity) or [])
+        return found
+
     def get_invoices(self, external_ids: list[str]) -> list[LedgerInvoice | Malformed]:
         found: list[LedgerInvoice | Malformed] = []
         for i in range(0, len(external_ids), PAGE):
