@@ -1,7 +1,8 @@
-"""Benchmark: importing from Xero and pushing payments back, ours against a naive client.
+"""Benchmark: importing from a ledger and pushing payments back, ours against a naive client.
 
-    .venv/bin/python bench/xero_import.py                       # N = 10k and 100k, M = 1k, latency 0
-    .venv/bin/python bench/xero_import.py --sizes 10000 --latency-ms 50
+    .venv/bin/python bench/ledger_import.py                       # N = 10k and 100k, M = 1k, latency 0
+    .venv/bin/python bench/ledger_import.py --sizes 10000 --latency-ms 50
+    .venv/bin/python bench/ledger_import.py --ledger quickbooks --sizes 10000,100000
 
 The Xero sandbox runs in its own process (limits lifted, optional latency per call), and every
 measurement runs in a fresh process with a fresh SQLite file, so peak RSS is the connector's
@@ -32,30 +33,53 @@ sys.path.insert(0, str(ROOT))
 # --- the sandbox process ---------------------------------------------------------------------------
 
 
-def serve(invoices: int, latency_ms: int) -> None:
+def serve(ledger: str, invoices: int, latency_ms: int) -> None:
     from connector.sandbox.xero import RateLimits, XeroSandbox
 
-    sandbox = XeroSandbox(
-        seed=42, tenants=1, invoices_per_tenant=invoices, limits=RateLimits.unlimited(), latency_ms=latency_ms
-    ).start()
-    info = {
-        "client_id": sandbox.client_id,
-        "client_secret": sandbox.client_secret,
-        "api_url": sandbox.accounting_url,
-        "identity_url": sandbox.identity_url,
-        "token_url": sandbox.token_url,
-        "tenant_id": sandbox.tenant_ids[0],
-        "token": sandbox.issue_tokens(),
-    }
+    if ledger == "xero":
+        sandbox: Any = XeroSandbox(
+            seed=42, tenants=1, invoices_per_tenant=invoices, limits=RateLimits.unlimited(), latency_ms=latency_ms
+        ).start()
+        info = {
+            "ledger": ledger,
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+            "api_url": sandbox.accounting_url,
+            "identity_url": sandbox.identity_url,
+            "token_url": sandbox.token_url,
+            "tenant_id": sandbox.tenant_ids[0],
+            "token": sandbox.issue_tokens(),
+            "accounts": {"clearing": "095", "bank": "090", "fees": "404"},
+        }
+    else:
+        from connector.sandbox.quickbooks import QuickBooksSandbox
+
+        sandbox = QuickBooksSandbox(
+            seed=42, realms=1, invoices_per_realm=invoices, limits=RateLimits.unlimited(), latency_ms=latency_ms
+        ).start()
+        realm = sandbox.realm_ids[0]
+        roles = sandbox.ledger.books(realm).roles
+        info = {
+            "ledger": ledger,
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+            "api_url": sandbox.api_url,
+            "identity_url": sandbox.discovery_url,
+            "token_url": sandbox.token_url,
+            "redirect_uri": sandbox.redirect_uri,
+            "tenant_id": realm,
+            "token": sandbox.issue_tokens(realm),
+            "accounts": {role: roles[role] for role in ("clearing", "bank", "fees")},
+        }
     print(json.dumps(info), flush=True)
     sys.stdin.read()  # until the parent closes our stdin
     sandbox.stop()
 
 
 @contextmanager
-def sandbox_process(invoices: int, latency_ms: int) -> Any:
+def sandbox_process(ledger: str, invoices: int, latency_ms: int) -> Any:
     proc = subprocess.Popen(
-        [sys.executable, __file__, "serve", str(invoices), str(latency_ms)],
+        [sys.executable, __file__, "serve", ledger, str(invoices), str(latency_ms)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -89,23 +113,18 @@ def measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
     from connector.sync.runs import RunCounts
 
     os.environ["CONNECTOR_SECRET_KEY"] = Fernet.generate_key().decode()
-    os.environ["BENCH_XERO_SECRET"] = info["client_secret"]
+    os.environ["BENCH_LEDGER_SECRET"] = info["client_secret"]
+    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the QuickBooks sandbox speaks http on loopback
+    provider = info["ledger"]
     folder = tempfile.mkdtemp(prefix="connector-bench-")
+    keys = ("client_id", "api_url", "identity_url", "token_url", "redirect_uri")
+    app = {k: info[k] for k in keys if k in info} | {"client_secret_env": "BENCH_LEDGER_SECRET"}
+    connection = {"name": "bench", "provider": provider, "tenant_id": info["tenant_id"], "accounts": info["accounts"]}
     config = Config.model_validate(
         {
             "database": {"url": f"sqlite:///{folder}/bench.sqlite"},
-            "ledgers": {
-                "xero": {k: info[k] for k in ("client_id", "api_url", "identity_url", "token_url")}
-                | {"client_secret_env": "BENCH_XERO_SECRET"}
-            },
-            "connections": [
-                {
-                    "name": "bench",
-                    "provider": "xero",
-                    "tenant_id": info["tenant_id"],
-                    "accounts": {"clearing": "095", "bank": "090", "fees": "404"},
-                }
-            ],
+            "ledgers": {provider: app},
+            "connections": [connection],
         }
     )
     rt = open_runtime(config=config)
@@ -130,7 +149,7 @@ def measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
             connection = session.get(Connection, 1)
         ledger = make(rt, connection)
         counts = RunCounts()
-        mapping = load_mapping("xero")
+        mapping = load_mapping(provider)
         for page in ledger.changed_invoices(None, timedelta(minutes=5)):
             for record in page.records:
                 with rt.transaction() as session:
@@ -198,10 +217,11 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=1000, help="payments pushed (M)")
     parser.add_argument("--naive-max", type=int, default=10000, help="largest N the naive client is run at")
     parser.add_argument("--modes", default="ours,naive", help="which clients to run")
+    parser.add_argument("--ledger", default="xero", choices=("xero", "quickbooks"), help="which sandbox")
     args = parser.parse_args()
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        with sandbox_process(n, args.latency_ms) as info:
+        with sandbox_process(args.ledger, n, args.latency_ms) as info:
             for mode in args.modes.split(","):
                 if mode == "naive" and n > args.naive_max:
                     continue
@@ -209,17 +229,18 @@ def main() -> None:
                     mode, info, args.payments if n == min(int(s) for s in args.sizes.split(",")) else 0
                 )
                 figures["N"] = n
+                figures["ledger"] = args.ledger
                 figures["latency_ms"] = args.latency_ms
                 rows.append(figures)
                 print(json.dumps(figures), flush=True)
     print()
     print(
-        f"{'N':>7} {'client':>6} {'lat':>4} {'seconds':>8} {'inv/s':>7} {'calls':>6} {'no-change':>9} "
+        f"{'ledger':>10} {'N':>7} {'client':>6} {'lat':>4} {'seconds':>8} {'inv/s':>7} {'calls':>6} {'no-change':>9} "
         f"{'RSS MB':>7} {'M':>5} {'push s':>7} {'push calls':>10}"
     )
     for r in rows:
         print(
-            f"{r['N']:>7} {r['mode']:>6} {r['latency_ms']:>4} {r['seconds']:>8} {r['per_second']:>7} "
+            f"{r['ledger']:>10} {r['N']:>7} {r['mode']:>6} {r['latency_ms']:>4} {r['seconds']:>8} {r['per_second']:>7} "
             f"{r['import_calls']:>6} {r.get('no_change_sync_calls', '-'):>9} {r['peak_rss_mb']:>7} "
             f"{r.get('payments', '-'):>5} {r.get('push_seconds', '-'):>7} {r.get('push_calls', '-'):>10}"
         )
@@ -227,7 +248,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
-        serve(int(sys.argv[2]), int(sys.argv[3]))
+        serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1:2] == ["measure"]:
         print(json.dumps(measure(sys.argv[2], json.loads(sys.stdin.read()), int(sys.argv[3]))))
     else:
