@@ -138,3 +138,38 @@ def test_post_at_submitted_deletes_the_payment_when_the_collection_fails(qbo, db
         assert world.sync().counts.conflicts == 0
     finally:
         world.rt.close()
+
+
+def test_a_stale_sync_token_is_reread_and_retried_once(qbo, db_url, monkeypatch):
+    """5010: the payment changed between our read and our delete; QuickBooks refuses, we re-read once."""
+    from connector.domain import CollectionFailed
+    from connector.ledgers.quickbooks import _Client
+    from tests.e2e.conftest import QboWorld
+
+    world = QboWorld(qbo, db_url, monkeypatch, post_payment_at="submitted")
+    try:
+        world.sync()
+        [x] = world.open_invoices(1)
+        with world.rt.transaction() as session:
+            row = session.scalars(select(Invoice).where(Invoice.external_id == x)).one()
+            apply_event(session, row, CollectionStarted(occurred_on=TODAY))
+        world.sync(do_import=False)
+        real, reads = _Client.get_single_object, []
+
+        def read_then_someone_edits(self, qbbo, pk, params=None):
+            found = real(self, qbbo, pk, params)
+            reads.append(qbbo)
+            if qbbo == "Payment" and len(reads) == 1:  # our copy is one edit behind the ledger's
+                found["Payment"]["SyncToken"] = str(int(found["Payment"]["SyncToken"]) - 1)
+            return found
+
+        monkeypatch.setattr(_Client, "get_single_object", read_then_someone_edits)
+        with world.rt.transaction() as session:
+            row = session.scalars(select(Invoice).where(Invoice.external_id == x)).one()
+            apply_event(session, row, CollectionFailed(occurred_on=TODAY))
+        result = world.sync(do_import=False)
+        assert result.counts.pushed == 1 and result.counts.rejected == 0
+        assert reads == ["Payment", "Payment"]  # refused once as stale (5010), re-read, deleted
+        assert world.our_payment_count(x) == 0
+    finally:
+        world.rt.close()
