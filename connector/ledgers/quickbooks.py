@@ -112,6 +112,8 @@ class QuickBooksLedger:
         self._lock = threading.Lock()
         self._client: _Client | None = None
         self._home_currency: str | None = None
+        #: The company's offset from UTC, learnt from its stamps: "today" and "overdue" are company-local.
+        self.utc_offset_minutes: int | None = None
         self._call = CallRunner(self.limiter, self.calls, self.retry, _translate, self.force_refresh, sleep)
 
     # --- session and tokens ------------------------------------------------------------------------
@@ -197,8 +199,9 @@ class QuickBooksLedger:
     def home_currency(self) -> str:
         """The company's currency, for invoices that carry no CurrencyRef (single-currency companies)."""
         if self._home_currency is None:
-            answer = self._call("preferences", lambda: self._qb().get(
-                f"{self._qb().api_url}/company/{self.realm_id}/preferences"))
+            answer = self._call(
+                "preferences", lambda: self._qb().get(f"{self._qb().api_url}/company/{self.realm_id}/preferences")
+            )
             home = ((answer.get("Preferences") or {}).get("CurrencyPrefs") or {}).get("HomeCurrency") or {}
             self._home_currency = str(home.get("value") or "USD")
         return self._home_currency
@@ -221,6 +224,8 @@ class QuickBooksLedger:
             )
             first_time = first_time or body.get("time")
             raw = (body.get("QueryResponse") or {}).get("Invoice") or []
+            if raw and self.utc_offset_minutes is None:
+                self.utc_offset_minutes = _offset_minutes((raw[0].get("MetaData") or {}).get("LastUpdatedTime"))
             currency = self.home_currency() if raw else "USD"
             records = [parse_invoice(r, currency) for r in raw]
             stamps = [r.updated_at for r in records if isinstance(r, LedgerInvoice)]
@@ -433,6 +438,15 @@ class QuickBooksLedger:
             )
             fee_id = str(created["Purchase"]["Id"])
         return PayoutResult(transfer_id=transfer_id, fee_id=fee_id)
+
+
+def _offset_minutes(stamp: Any) -> int | None:
+    try:
+        parsed = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None
+    offset = parsed.utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else None
 
 
 def _public(state: dict[str, Any]) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def sync_connection(
             import_invoices(
                 rt.transaction, connection_id, ledger, today=today, run_id=run_id, counts=counts, on_page=on_progress
             )
+            _remember_offset(rt, connection_id, getattr(ledger, "utc_offset_minutes", None))
         if do_push:
             push(rt.transaction, connection_id, ledger, counts=counts, run_id=run_id, **(push_options or {}))
     except StopConnection as exc:
@@ -86,6 +87,16 @@ def sync_connection(
     return SyncResult(
         name, "failed" if error else "succeeded", counts, calls, time.perf_counter() - started, error, run_id
     )
+
+
+def _remember_offset(rt: Runtime, connection_id: int, minutes: int | None) -> None:
+    """Keep the organisation's UTC offset with the connection, for its local "today" (overdue sweep)."""
+    if minutes is None:
+        return
+    with rt.transaction() as session:
+        connection = session.get(Connection, connection_id)
+        if (connection.settings or {}).get("utc_offset_minutes") != minutes:
+            connection.settings = {**(connection.settings or {}), "utc_offset_minutes": minutes}
 
 
 def _why_skip(connection: Connection) -> str | None:

@@ -173,3 +173,10 @@ def test_a_stale_sync_token_is_reread_and_retried_once(qbo, db_url, monkeypatch)
         assert world.our_payment_count(x) == 0
     finally:
         world.rt.close()
+
+
+def test_the_companys_offset_is_learnt_for_its_local_date(world):
+    world.sync()
+    with world.rt.sessions() as session:
+        offset = session.get(Connection, world.connection_id).settings.get("utc_offset_minutes")
+    assert offset == world.qbo.realms[0].utc_offset_minutes

@@ -62,3 +62,52 @@ def test_jobs_never_overlap_and_the_daemon_stops_cleanly(runtime):
     assert not worker.is_alive()
     with runtime.sessions() as session:
         assert session.scalars(select(SyncRun).where(SyncRun.job == "overdue_sweep")).first() is not None
+
+
+def test_overdue_follows_the_organisations_own_date(runtime):
+    """At 20:00 UTC it is already tomorrow in Auckland (+13:00) but still today in San Francisco (-08:00)."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 5, 10, 20, 0, tzinfo=UTC)
+    with runtime.transaction() as session:
+        conn = session.scalars(select(Connection)).one()
+        conn.settings = {**conn.settings, "utc_offset_minutes": 13 * 60}
+        inv = create_invoice(
+            session,
+            conn,
+            NewInvoice(
+                number="NZ-1",
+                contact_name="Kiwi",
+                currency="NZD",
+                total=Decimal(10),
+                amount_due=Decimal(10),
+                issue_date=date(2026, 5, 1),
+                due_date=date(2026, 5, 10),
+                ledger_status=LedgerStatus.DRAFT,
+                external_id="nz-1",
+            ),
+            today=date(2026, 5, 1),
+        )
+        apply_event(session, inv, PaymentRequestSent(occurred_on=date(2026, 5, 1)))
+    assert overdue_sweep(runtime, now=now) == 1  # 11 May in Auckland: due 10 May has passed
+    with runtime.transaction() as session:
+        conn = session.scalars(select(Connection)).one()
+        conn.settings = {**conn.settings, "utc_offset_minutes": -8 * 60}
+        inv = create_invoice(
+            session,
+            conn,
+            NewInvoice(
+                number="US-1",
+                contact_name="Yank",
+                currency="USD",
+                total=Decimal(10),
+                amount_due=Decimal(10),
+                issue_date=date(2026, 5, 1),
+                due_date=date(2026, 5, 10),
+                ledger_status=LedgerStatus.DRAFT,
+                external_id="us-1",
+            ),
+            today=date(2026, 5, 1),
+        )
+        apply_event(session, inv, PaymentRequestSent(occurred_on=date(2026, 5, 1)))
+    assert overdue_sweep(runtime, now=now) == 0  # still 10 May in San Francisco: not overdue yet
