@@ -87,9 +87,7 @@ def test_platform_events_move_invoices_and_queue_ledger_writes(cli, seeded):
     code, _, err = cli("platform", "collection-failed", "INV-2", "--reason", "insufficient funds")
     assert code == 0, err
     assert cli("platform", "collection-confirmed", "INV-1", "--reference", "DD-1")[0] == 0
-    code, out, err = cli(
-        "platform", "payout", "INV-1", "--fee", "1.50", "--amount", "98.50", "--reference", "PO-1"
-    )
+    code, out, err = cli("platform", "payout", "INV-1", "--fee", "1.50", "--amount", "98.50", "--reference", "PO-1")
     assert code == 0, err
     assert "98.50" in out
     with seeded.transaction() as session:

@@ -16,17 +16,22 @@ Order for a ``/v3/company/{realmId}/...`` call, mirroring where QBO does each:
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, request
 
-from connector.sandbox.common.faults import FaultKind, corrupt_json
-from connector.sandbox.common.idempotency import Outcome, StoredResponse
-from connector.sandbox.common.recording import Exchange
-from connector.sandbox.common.wsgi import CaseInsensitivePaths, drop_connection
+from connector.sandbox.common.faults import FaultKind
+from connector.sandbox.common.pipeline import (
+    complete_replay,
+    dropped,
+    injected_fault,
+    notify_observers,
+    replay_or_begin,
+    response_faults,
+)
+from connector.sandbox.common.wsgi import CaseInsensitivePaths
 from connector.sandbox.quickbooks import wire
 from connector.sandbox.quickbooks.model import ENTITIES
 from connector.sandbox.quickbooks.oauth import Unauthorized
@@ -97,13 +102,11 @@ def _pipeline() -> Response | None:
     g.area = _area(request.path)
     g.fault = None
     g.release = []
-    g.requestid = None
+    g.idempotency = None
     if g.area != "api":
         return None
     faults = sb.faults
-    if faults.hit(FaultKind.DROP):
-        g.fault = "drop"
-        drop_connection(request.environ)
+    if dropped(faults):
         return Response(b"", status=500)
     parts = request.path.split("/")
     realm_id = parts[3] if len(parts) > 3 else ""
@@ -132,72 +135,36 @@ def _pipeline() -> Response | None:
             return throttle_response()
         g.release.append((limiter, realm_id))
 
-    delay = faults.latency_seconds()
-    if delay > 0:
-        time.sleep(delay)
-    if faults.hit(FaultKind.MAINTENANCE):
-        g.fault = "503"
-        return Response(wire.MAINTENANCE_HTML, status=503, content_type="text/html")
-    if faults.hit(FaultKind.SERVER_ERROR):
-        g.fault = "5xx"
-        return fault_response(QboError.system())
-    if faults.hit(FaultKind.RATE_LIMIT):
-        g.fault = "429"
-        return throttle_response()
+    faulted = injected_fault(
+        faults,
+        maintenance=lambda: Response(wire.MAINTENANCE_HTML, status=503, content_type="text/html"),
+        server_error=lambda: fault_response(QboError.system()),
+        rate_limit=throttle_response,
+    )
+    if faulted is not None:
+        return faulted
 
     requestid = request.args.get("requestid")
     if requestid and request.method == "POST":
         if len(requestid) > REQUESTID_MAX:
             return fault_response(QboError("2050", "Request has invalid or unsupported property",
                                            f"requestid is longer than {REQUESTID_MAX} characters"))
-        decision = sb.requestids.begin(realm_id, requestid, "")
-        if decision.outcome is Outcome.REPLAY:
-            stored = decision.response
-            assert stored is not None
-            g.replayed = True
-            return Response(stored.body, status=stored.status, headers=list(stored.headers))
-        if decision.outcome is Outcome.CONFLICT:
-            return fault_response(QboError.system("The first request with this requestid is still running"))
-        g.requestid = (realm_id, requestid)
+        return replay_or_begin(
+            sb.requestids, realm_id, requestid, "",
+            conflict=lambda: fault_response(QboError.system("The first request with this requestid is still running")),
+        )
     return None
 
 
 def _finish(response: Response) -> Response:
     sb = sandbox()
     area = g.get("area")
-    if g.get("requestid"):
-        realm_id, key = g.requestid
-        replayable = response.status_code in (200, 400)
-        stored = StoredResponse(response.status_code, response.get_data(),
-                                (("Content-Type", response.content_type or JSON),)) if replayable else None
-        sb.requestids.complete(realm_id, key, stored)
+    complete_replay(sb.requestids, response, JSON)
     if area in ("api", "oauth"):
         response.headers["intuit_tid"] = str(uuid.uuid4())
-    if area == "api" and g.get("fault") != "drop":
-        if response.status_code == 200 and (response.content_type or "").startswith("application/json") \
-                and sb.faults.hit(FaultKind.MALFORMED):
-            g.fault = "malformed"
-            response.set_data(corrupt_json(response.get_data()))
-        if sb.faults.hit(FaultKind.LOST):
-            g.fault = "lost"
-            drop_connection(request.environ)
-    if sb.observers:
-        exchange = Exchange(
-            method=request.method,
-            path=request.path,
-            query={k: v for k, v in request.args.items()},
-            request_headers=dict(request.headers.items()),
-            request_body=request.get_data(),
-            status=response.status_code,
-            content_type=response.content_type or "",
-            response_headers=dict(response.headers.items()),
-            body=response.get_data(),
-            area=area or "other",
-            fault=g.get("fault"),
-            notes={"replayed": "yes"} if g.get("replayed") else {},
-        )
-        for observer in list(sb.observers):
-            observer(exchange)
+    if area == "api":
+        response_faults(sb.faults, response)
+    notify_observers(sb.observers, response, area)
     return response
 
 

@@ -7,42 +7,37 @@ run on its own: ``python -m connector.sandbox.quickbooks --seed 1000``.
 from __future__ import annotations
 
 import shlex
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from urllib.parse import quote
 
 import typer
 
+from connector.sandbox.common.cli import (
+    DATA_OPTION,
+    FAULTS_OPTION,
+    HOST_OPTION,
+    LATENCY_OPTION,
+    PORT_OPTION,
+    echo_app,
+    echo_heading,
+    echo_try,
+    limit,
+    run_in_foreground,
+    utc_offset,
+)
 from connector.sandbox.common.faults import FaultSpec, FaultSpecError
 from connector.sandbox.quickbooks.limits import QboLimits
 from connector.sandbox.quickbooks.sandbox import QuickBooksSandbox
 from connector.sandbox.quickbooks.webhooks import FORMATS
 
 
-def _limit(value: int) -> int | None:
-    return value if value > 0 else None
-
-
-def _offset(minutes: int) -> str:
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
 def serve(
-    port: int = typer.Option(0, "--port", "-p", help="Port to listen on (0 picks a free one)."),
+    port: int = PORT_OPTION,
     seed: int = typer.Option(1, "--seed", help="Seed for the generated companies (same seed, same books)."),
-    data: Path | None = typer.Option(
-        None, "--data", help="JSON file to load state from and save it to, so a demo survives a restart."
-    ),
-    latency: int = typer.Option(0, "--latency", help="Extra milliseconds on every API call."),
-    faults: str | None = typer.Option(
-        None,
-        "--faults",
-        help='Fault spec, e.g. "5xx=0.1,latency=200,429burst=3,drop=0.05,malformed=0.02,expire_tokens".',
-    ),
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (keep it local)."),
+    data: Path | None = DATA_OPTION,
+    latency: int = LATENCY_OPTION,
+    faults: str | None = FAULTS_OPTION,
+    host: str = HOST_OPTION,
     realms: int = typer.Option(2, "--realms", min=1, help="Companies to generate (US -08:00, AU +10:00, ...)."),
     invoices: int = typer.Option(60, "--invoices", min=0, help="Invoices to generate per company."),
     webhook_url: str | None = typer.Option(None, "--webhook-url", help="POST signed change notifications here."),
@@ -60,31 +55,14 @@ def serve(
         raise typer.BadParameter(str(exc), param_hint="--faults") from None
     if webhook_format not in FORMATS:
         raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="--webhook-format")
-    limits = QboLimits(per_minute=_limit(per_minute), concurrent=_limit(concurrent),
-                       batch_per_minute=_limit(batch_per_minute))
+    limits = QboLimits(per_minute=limit(per_minute), concurrent=limit(concurrent),
+                       batch_per_minute=limit(batch_per_minute))
     sb = QuickBooksSandbox(
         seed=seed, realms=realms, invoices_per_realm=invoices, data=data, limits=limits, latency_ms=latency,
         faults=spec, host=host, port=port, webhook_url=webhook_url, webhook_verifier=webhook_verifier,
         webhook_format=webhook_format,  # type: ignore[arg-type]
     )
-    stop = threading.Event()
-
-    def _terminate(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    sb.start()
-    try:
-        _banner(sb, data, faults)
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        typer.echo("\nStopping the QuickBooks sandbox...")
-        sb.stop()
-        typer.echo("Stopped." + (f" State saved to {data}." if data else ""))
+    run_in_foreground(sb, "QuickBooks", data, lambda: _banner(sb, data, faults))
 
 
 def _banner(sb: QuickBooksSandbox, data: Path | None, faults: str | None) -> None:
@@ -95,25 +73,17 @@ def _banner(sb: QuickBooksSandbox, data: Path | None, faults: str | None) -> Non
     curl = (f"curl -s -H {shlex.quote('Authorization: Bearer ' + token['access_token'])} "
             f"-H 'Accept: application/json' {shlex.quote(url)}")
     echo = typer.echo
-    echo(f"QuickBooks Online sandbox listening on {sb.base_url}")
-    echo(f"  state          {'file ' + str(data) if data else 'in memory (use --data FILE to keep it)'}")
-    if faults:
-        echo(f"  faults         {sb.faults.describe()}")
+    echo_heading("QuickBooks Online sandbox", sb, data, faults)
     echo(f"  api            {sb.api_url}   (set qb.api_url_v3 on the QuickBooks instance)")
     echo(f"  discovery      {sb.discovery_url}   (AuthClient environment=...)")
     echo(f"  token          {sb.token_url}")
     echo(f"  authorize      {sb.authorize_url}")
-    echo(f"  app            client_id={sb.client_id}")
-    echo(f"                 client_secret={sb.client_secret}")
+    echo_app(sb)
     echo("  companies")
     for r in sb.realms:
-        echo(f"    {r.realm_id}  {r.name} ({r.currency}, UTC{_offset(r.utc_offset_minutes)})")
+        echo(f"    {r.realm_id}  {r.name} ({r.currency}, UTC{utc_offset(r.utc_offset_minutes)})")
     echo(f"  access token   {token['access_token']}")
     echo(f"                 (company {realm.realm_id}; valid 1 hour; POST /__sandbox/tokens for a fresh one)")
     echo(f"  refresh token  {token['refresh_token']}")
     echo("  note           the SDKs refuse http:// unless OAUTHLIB_INSECURE_TRANSPORT=1 is set")
-    echo("")
-    echo("Try:")
-    echo(f"  {curl}")
-    echo("")
-    echo("Press Ctrl-C to stop.")
+    echo_try(curl)

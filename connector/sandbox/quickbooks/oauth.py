@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from connector.sandbox.common.clock import Clock
+from connector.sandbox.common.oauth import OAuthError, TokenTable, Unauthorized
 from connector.sandbox.quickbooks.model import to_epoch
 
 ACCESS_TTL = 3600
@@ -27,24 +28,6 @@ REFRESH_GRACE = 24 * 3600
 CODE_TTL = 300
 SCOPE_ACCOUNTING = "com.intuit.quickbooks.accounting"
 ISSUER = "https://oauth.platform.intuit.com/op/v1"
-
-
-class OAuthError(Exception):
-    """An RFC 6749 error for the token endpoint: ``{"error": code}`` with ``status``."""
-
-    def __init__(self, error: str, description: str = "", status: int = 400) -> None:
-        super().__init__(f"{error}: {description}" if description else error)
-        self.error = error
-        self.description = description
-        self.status = status
-
-
-class Unauthorized(Exception):
-    """A bearer token the API refuses; ``detail`` goes into the lower-case 401 envelope."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 @dataclass
@@ -108,7 +91,7 @@ def basic_credentials(header: str | None) -> tuple[str | None, str | None]:
     return client_id, secret
 
 
-class AuthServer:
+class AuthServer(TokenTable):
     """All OAuth state of one sandbox; thread-safe."""
 
     def __init__(self, clock: Clock, seed: int = 0, user_email: str = "owner@sandbox.example.com") -> None:
@@ -146,11 +129,6 @@ class AuthServer:
         if app is None or not hmac.compare_digest(app.client_secret, client_secret or ""):
             raise OAuthError("invalid_client", status=401)
         return app
-
-    def check_redirect(self, app: App, redirect_uri: str) -> bool:
-        if app.redirect_uris:
-            return redirect_uri in app.redirect_uris
-        return redirect_uri.startswith(("http://", "https://"))
 
     # --- authorization code ---------------------------------------------------------------------
     def issue_code(self, client_id: str, redirect_uri: str, scopes: list[str], realm_id: str) -> str:
@@ -249,21 +227,6 @@ class AuthServer:
             if record.expired_early or self._now() >= record.expires:
                 raise Unauthorized(f"Token expired: {token[:12]}...")
             return grant
-
-    def expire_token(self, authorization: str | None) -> None:
-        """Fault injection: the presented access token stops working now."""
-        if not authorization:
-            return
-        with self._lock:
-            record = self.access_tokens.get(authorization[7:].strip())
-            if record is not None:
-                record.expired_early = True
-
-    def expire_all_access_tokens(self) -> int:
-        with self._lock:
-            for record in self.access_tokens.values():
-                record.expired_early = True
-            return len(self.access_tokens)
 
     def purge_expired(self) -> None:
         """Drop access tokens long expired (keeps a long benchmark's table small)."""

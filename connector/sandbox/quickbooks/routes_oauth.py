@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from connector.sandbox.common.consent import consent_page, registered_client
 from connector.sandbox.quickbooks.app import JSON, sandbox
 from connector.sandbox.quickbooks.oauth import ISSUER, OAuthError, Unauthorized, basic_credentials
 
@@ -77,41 +78,31 @@ for _path in DISCOVERY_PATHS:
     oauth.add_url_rule(_path, f"discovery{_path.count('sandbox')}", _discovery, methods=["GET"])
 
 
+def _bad_client() -> Response:
+    return Response(b"invalid client_id or redirect_uri", status=400, content_type="text/plain")
+
+
 @oauth.route(AUTHORIZE_PATH, methods=["GET"])
 def authorize_page() -> BaseResponse:
     sb = sandbox()
-    args = request.args
-    app = sb.auth.apps.get(args.get("client_id", ""))
-    redirect_uri = args.get("redirect_uri", "")
-    if app is None or not sb.auth.check_redirect(app, redirect_uri):
-        return Response(b"invalid client_id or redirect_uri", status=400, content_type="text/plain")
-    if args.get("response_type") != "code":
-        query = urlencode({"error": "unsupported_response_type", "state": args.get("state", "")})
-        return redirect(f"{redirect_uri}?{query}")
-    fields = ("client_id", "redirect_uri", "scope", "state")
-    hidden = "\n".join(
-        f'<input type="hidden" name="{f}" value="{html.escape(args.get(f, ""))}">' for f in fields if args.get(f)
-    )
-    realms = "".join(
-        f'<label><input type="radio" name="realmId" value="{b.realm_id}"{" checked" if n == 0 else ""}> '
-        f"{html.escape(b.company.name)} ({b.company.currency})</label><br>"
-        for n, b in enumerate(sb.ledger.realms.values())
-    )
-    auto = '<script>document.getElementById("allow").click()</script>' if sb.auto_consent else ""
-    page = _PAGE.format(app=html.escape(app.name), email=html.escape(sb.auth.user_email),
-                        scope=html.escape(args.get("scope", "")), action=html.escape(request.path), hidden=hidden,
-                        realms=realms, auto=auto)
-    return Response(page.encode(), content_type="text/html; charset=utf-8")
+
+    def realms() -> dict[str, str]:
+        return {"realms": "".join(
+            f'<label><input type="radio" name="realmId" value="{b.realm_id}"{" checked" if n == 0 else ""}> '
+            f"{html.escape(b.company.name)} ({b.company.currency})</label><br>"
+            for n, b in enumerate(sb.ledger.realms.values())
+        )}
+
+    return consent_page(sb, _PAGE, ("client_id", "redirect_uri", "scope", "state"), _bad_client, realms)
 
 
 @oauth.route(AUTHORIZE_PATH, methods=["POST"])
 def authorize_consent() -> BaseResponse:
     sb = sandbox()
     form = request.form
-    app = sb.auth.apps.get(form.get("client_id", ""))
-    redirect_uri = form.get("redirect_uri", "")
-    if app is None or not sb.auth.check_redirect(app, redirect_uri):
-        return Response(b"invalid client_id or redirect_uri", status=400, content_type="text/plain")
+    app, redirect_uri = registered_client(sb.auth, form)
+    if app is None:
+        return _bad_client()
     state = form.get("state")
     sep = "&" if "?" in redirect_uri else "?"
     if form.get("decision") != "allow":

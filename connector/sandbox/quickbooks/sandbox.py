@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,13 +32,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from connector.sandbox.common import seeding
+from connector.sandbox.common.base import SandboxBase
 from connector.sandbox.common.clock import Clock, FakeClock, SystemClock
 from connector.sandbox.common.faults import FaultInjector, FaultSpec
 from connector.sandbox.common.idempotency import IdempotencyCache
-from connector.sandbox.common.persistence import load_json, save_json
 from connector.sandbox.common.ratelimit import RateLimiter, RateLimits
 from connector.sandbox.common.recording import Observer
-from connector.sandbox.common.server import ServerThread
 from connector.sandbox.quickbooks import seed as seeder
 from connector.sandbox.quickbooks import store
 from connector.sandbox.quickbooks.app import create_app
@@ -75,13 +73,17 @@ class RealmInfo:
     multicurrency: bool
 
 
-class QuickBooksSandbox:
+class QuickBooksSandbox(SandboxBase):
     """Intuit OAuth and the QBO Accounting API for one or more seeded companies.
 
     State lives in memory; with ``data`` it is loaded from and saved to that JSON file
     (on stop, and every ``autosave_seconds`` while something changed). The clock is
     injectable so tests move time instead of sleeping.
     """
+
+    _server_name = "qbo-sandbox"
+    _log = log
+    _store = store
 
     def __init__(
         self,
@@ -135,46 +137,9 @@ class QuickBooksSandbox:
         if webhook_url:
             self.configure_webhooks(webhook_url, webhook_verifier or "sandbox-verifier-token", webhook_format)
 
-        self._server = ServerThread(create_app(self), host, port, name="qbo-sandbox")
-        self._stop_autosave = threading.Event()
-        self._autosave_thread: threading.Thread | None = None
-        self._saved_revision: tuple[int, int] | None = None
-
-    # --- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> QuickBooksSandbox:
-        self._server.start()
-        if self.data_path and self.autosave_seconds > 0 and self._autosave_thread is None:
-            self._autosave_thread = threading.Thread(target=self._autosave, name="qbo-sandbox-autosave",
-                                                     daemon=True)
-            self._autosave_thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-        self._stop_autosave.set()
-        if self._autosave_thread is not None:
-            self._autosave_thread.join(5.0)
-            self._autosave_thread = None
-        if self.webhooks is not None:
-            self.webhooks.stop()
-        if self.data_path:
-            self.save()
-
-    def __enter__(self) -> QuickBooksSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._init_server(create_app(self), host, port)
 
     # --- addresses ----------------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        return self._server.url
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
     @property
     def api_url(self) -> str:
         """For ``QuickBooks.api_url_v3`` (per instance): the SDK appends ``/company/{realm}/...``."""
@@ -214,11 +179,6 @@ class QuickBooksSandbox:
     def realm_ids(self) -> list[str]:
         return list(self.ledger.realms)
 
-    @property
-    def state(self) -> Ledger:
-        """Alias of ``ledger``: direct access to the books for tests."""
-        return self.ledger
-
     def issue_tokens(self, realm_id: str | None = None, scopes: Sequence[str] = (SCOPE_ACCOUNTING,)) -> dict[str, Any]:
         """Consent without a browser: Intuit's token response body for one company."""
         return self.auth.grant_tokens(self.client_id, list(scopes), realm_id or self.realm_ids[0])
@@ -254,10 +214,6 @@ class QuickBooksSandbox:
         )
         response.raise_for_status()
         return {**response.json(), "realmId": params["realmId"][0]}
-
-    def expire_access_tokens(self) -> int:
-        """Make every access token issued so far expire now (clients must refresh)."""
-        return self.auth.expire_all_access_tokens()
 
     def set_limits(self, limits: QboLimits | RateLimits | None) -> None:
         """Replace the throttles (and forget the counts) while running."""
@@ -296,9 +252,6 @@ class QuickBooksSandbox:
         self.clock.advance(delta, **units)
 
     # --- observers and webhooks -----------------------------------------------------------------------
-    def add_observer(self, observer: Observer) -> None:
-        self.observers.append(observer)
-
     def configure_webhooks(self, url: str, verifier: str, fmt: Format = "legacy", *, batch_delay: float = 0.5,
                            autostart: bool = True) -> QboWebhooks:
         """Send signed change notifications to ``url`` (legacy or CloudEvents format)."""
@@ -310,43 +263,8 @@ class QuickBooksSandbox:
 
     def _on_change(self, event: ChangeEvent) -> None:
         self.events.append(event)
-        if self.webhooks is not None:
-            self.webhooks.on_change(event)
+        super()._on_change(event)
 
     # --- persistence ----------------------------------------------------------------------------------
     def _revision(self) -> tuple[int, int]:
         return sum(b.version for b in self.ledger.realms.values()), self.auth.revision
-
-    def save(self, path: Path | str | None = None) -> Path:
-        target = Path(path) if path else self.data_path
-        if target is None:
-            raise ValueError("no data file to save to")
-        with self.ledger.lock:
-            revision = self._revision()
-            document = {"ledger": store.dump_ledger(self.ledger), "auth": self.auth.to_dict(), "seed": self.seed}
-        save_json(target, document)
-        self._saved_revision = revision
-        return target
-
-    def _load(self) -> bool:
-        assert self.data_path is not None
-        document = load_json(self.data_path)
-        if document is None:
-            return False
-        store.load_ledger(self.ledger, document["ledger"])
-        self.auth.load_dict(document["auth"])
-        apps = self.auth.apps
-        if apps and self.client_id not in apps:
-            first = next(iter(apps.values()))
-            self.client_id, self.client_secret = first.client_id, first.client_secret
-        self._saved_revision = self._revision()
-        log.info("loaded sandbox state from %s", self.data_path)
-        return True
-
-    def _autosave(self) -> None:
-        while not self._stop_autosave.wait(self.autosave_seconds):
-            if self._revision() != self._saved_revision:
-                try:
-                    self.save()
-                except OSError:
-                    log.exception("autosave to %s failed", self.data_path)

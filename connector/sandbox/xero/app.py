@@ -16,15 +16,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, request
 
-from connector.sandbox.common.faults import FaultKind, corrupt_json
-from connector.sandbox.common.idempotency import Outcome, StoredResponse
-from connector.sandbox.common.recording import Exchange
-from connector.sandbox.common.wsgi import CaseInsensitivePaths, drop_connection
+from connector.sandbox.common.faults import FaultKind
+from connector.sandbox.common.pipeline import (
+    complete_replay,
+    dropped,
+    injected_fault,
+    notify_observers,
+    replay_or_begin,
+    response_faults,
+)
+from connector.sandbox.common.wsgi import CaseInsensitivePaths
 from connector.sandbox.xero import wire
 from connector.sandbox.xero.oauth import Unauthorized
 
@@ -140,9 +145,7 @@ def _pipeline() -> Response | None:
     if g.area not in ("accounting", "identity"):
         return None
     faults = sb.faults
-    if faults.hit(FaultKind.DROP):
-        g.fault = "drop"
-        drop_connection(request.environ)
+    if dropped(faults):
         return text_response("", 500)
 
     authorization = request.headers.get("Authorization")
@@ -186,15 +189,10 @@ def _pipeline() -> Response | None:
         return text_response("", 429, headers)
     g.release_tenant = tenant.id
 
-    delay = faults.latency_seconds()
-    if delay > 0:
-        time.sleep(delay)
-    if faults.hit(FaultKind.MAINTENANCE):
-        g.fault = "503"
-        return text_response("The Xero API is currently offline for maintenance", 503)
-    if faults.hit(FaultKind.SERVER_ERROR):
-        g.fault = "5xx"
-        return json_response(
+    faulted = injected_fault(
+        faults,
+        maintenance=lambda: text_response("The Xero API is currently offline for maintenance", 503),
+        server_error=lambda: json_response(
             {
                 "Title": "An error occurred",
                 "Detail": "An error occurred in Xero. Check the API Status page "
@@ -203,12 +201,13 @@ def _pipeline() -> Response | None:
                 "Instance": wire.parse_guid(sb.ledger.new_id()),
             },
             500,
-        )
-    if faults.hit(FaultKind.RATE_LIMIT):
-        g.fault = "429"
-        return text_response(
+        ),
+        rate_limit=lambda: text_response(
             "", 429, {"X-Rate-Limit-Problem": "minute", "Retry-After": str(faults.retry_after)}
-        )
+        ),
+    )
+    if faulted is not None:
+        return faulted
 
     key = request.headers.get("Idempotency-Key")
     if key and request.method in ("PUT", "POST", "PATCH"):
@@ -219,40 +218,27 @@ def _pipeline() -> Response | None:
                 ),
                 400,
             )
-        scope = f"{tenant.id}:{grant.client_id}"
-        decision = sb.idempotency.begin(scope, key, _fingerprint())
-        if decision.outcome is Outcome.REPLAY:
-            stored = decision.response
-            assert stored is not None
-            g.replayed = True
-            return Response(stored.body, status=stored.status, headers=list(stored.headers))
-        if decision.outcome is Outcome.CONFLICT:
-            return json_response(
+        return replay_or_begin(
+            sb.idempotency,
+            f"{tenant.id}:{grant.client_id}",
+            key,
+            _fingerprint(),
+            conflict=lambda: json_response(
                 wire.simple_error(
                     10,
                     "ValidationException",
                     f"The Idempotency-Key '{key}' is already used with a different request",
                 ),
                 400,
-            )
-        g.idempotency = (scope, key)
+            ),
+        )
     return None
 
 
 def _finish(response: Response) -> Response:
     sb = sandbox()
     area = g.get("area")
-    if g.get("idempotency"):
-        scope, key = g.idempotency
-        replayable = response.status_code == 200 or response.status_code == 400
-        stored = (
-            StoredResponse(
-                response.status_code, response.get_data(), (("Content-Type", response.content_type or JSON),)
-            )
-            if replayable
-            else None
-        )
-        sb.idempotency.complete(scope, key, stored)
+    complete_replay(sb.idempotency, response, JSON)
     admission = g.get("admission")
     if admission is not None:
         names = {
@@ -263,34 +249,9 @@ def _finish(response: Response) -> Response:
         for name, header in names.items():
             if name in admission.remaining:
                 response.headers[header] = str(admission.remaining[name])
-    if area in ("accounting", "identity") and g.get("fault") != "drop":
-        if (
-            response.status_code == 200
-            and (response.content_type or "").startswith("application/json")
-            and sb.faults.hit(FaultKind.MALFORMED)
-        ):
-            g.fault = "malformed"
-            response.set_data(corrupt_json(response.get_data()))
-        if sb.faults.hit(FaultKind.LOST):
-            g.fault = "lost"
-            drop_connection(request.environ)
-    if sb.observers:
-        exchange = Exchange(
-            method=request.method,
-            path=request.path,
-            query={k: v for k, v in request.args.items()},
-            request_headers=dict(request.headers.items()),
-            request_body=request.get_data(),
-            status=response.status_code,
-            content_type=response.content_type or "",
-            response_headers=dict(response.headers.items()),
-            body=response.get_data(),
-            area=area or "other",
-            fault=g.get("fault"),
-            notes={"replayed": "yes"} if g.get("replayed") else {},
-        )
-        for observer in list(sb.observers):
-            observer(exchange)
+    if area in ("accounting", "identity"):
+        response_faults(sb.faults, response)
+    notify_observers(sb.observers, response, area)
     return response
 
 

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from connector.sandbox.common.clock import Clock
+from connector.sandbox.common.oauth import OAuthError, TokenTable, Unauthorized
 from connector.sandbox.xero.model import from_ms, to_ms
 
 ACCESS_TTL = timedelta(minutes=30)
@@ -37,24 +38,6 @@ DEFAULT_SCOPES = (
     "accounting.contacts",
 )
 ISSUER = "https://identity.xero.com"
-
-
-class OAuthError(Exception):
-    """An RFC 6749 error for the token endpoint: ``{"error": code}`` with ``status``."""
-
-    def __init__(self, error: str, description: str = "", status: int = 400) -> None:
-        super().__init__(f"{error}: {description}" if description else error)
-        self.error = error
-        self.description = description
-        self.status = status
-
-
-class Unauthorized(Exception):
-    """A bearer token the API refuses; ``detail`` is Xero's Detail text."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 @dataclass
@@ -122,7 +105,7 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-class AuthServer:
+class AuthServer(TokenTable):
     """All identity state of one sandbox; thread-safe."""
 
     def __init__(self, clock: Clock, seed: int = 0, user_email: str = "owner@sandbox.example.com") -> None:
@@ -178,11 +161,6 @@ class AuthServer:
         elif not hmac.compare_digest(app.client_secret, client_secret or ""):
             raise OAuthError("invalid_client")
         return app
-
-    def check_redirect(self, app: App, redirect_uri: str) -> bool:
-        if app.redirect_uris:
-            return redirect_uri in app.redirect_uris
-        return redirect_uri.startswith(("http://", "https://"))
 
     # --- authorization code flow ----------------------------------------------------------------
     def issue_code(
@@ -363,21 +341,6 @@ class AuthServer:
                 when = stamp or from_ms(record.expires_ms)
                 raise Unauthorized(f"TokenExpired: token expired at {when.strftime('%m/%d/%Y %H:%M:%S')}")
             return grant
-
-    def expire_token(self, authorization: str | None) -> None:
-        """Fault injection: the presented access token stops working now."""
-        if not authorization:
-            return
-        with self._lock:
-            record = self.access_tokens.get(authorization[7:].strip())
-            if record is not None:
-                record.expired_early = True
-
-    def expire_all_access_tokens(self) -> int:
-        with self._lock:
-            for record in self.access_tokens.values():
-                record.expired_early = True
-            return len(self.access_tokens)
 
     def tenant_allowed(self, grant: Grant, tenant_id: str) -> bool:
         links = self.connections.get(grant.client_id, {})

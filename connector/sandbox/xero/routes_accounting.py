@@ -19,7 +19,6 @@ from connector.sandbox.xero.listing import (
     ACCOUNT_FIELDS,
     CONTACT_FIELDS,
     InvoiceQuery,
-    simple_list,
 )
 from connector.sandbox.xero.query import QueryError
 from connector.sandbox.xero.routes_common import (
@@ -31,6 +30,7 @@ from connector.sandbox.xero.routes_common import (
     elements_of,
     envelope,
     if_modified_since,
+    list_response,
     not_found,
     page_of,
     paging,
@@ -50,22 +50,15 @@ def get_organisation() -> Response:
 @accounting.route("/Accounts", methods=["GET"])
 def get_accounts() -> Response:
     t = current_tenant()
-    try:
-        with sandbox().ledger.lock:
-            found = simple_list(
-                t.accounts.values(),
-                ACCOUNT_FIELDS,
-                since_ms=if_modified_since(),
-                where=request.args.get("where"),
-                order=request.args.get("order"),
-                updated=lambda a: a.updated_ms,
-            )
-            if not request.args.get("order"):
-                found.sort(key=lambda a: a.code)
-            docs = [wire.account(a) for a in found]
-    except QueryError as exc:
-        return bad_query(exc)
-    return json_response(envelope("Accounts", docs))
+    return list_response(
+        "Accounts",
+        t.accounts.values(),
+        ACCOUNT_FIELDS,
+        wire.account,
+        updated=lambda a: a.updated_ms,
+        paged=False,
+        default_sort=lambda a: a.code,
+    )
 
 
 @accounting.route("/Accounts/<account_id>", methods=["GET"])
@@ -91,23 +84,14 @@ def get_contacts() -> Response:
             and (not search or search in c.name.lower() or search in (c.email or "").lower())
         )
 
-    try:
-        page, size = paging()
-        with sandbox().ledger.lock:
-            found = simple_list(
-                t.contacts.values(),
-                CONTACT_FIELDS,
-                since_ms=if_modified_since(),
-                where=request.args.get("where"),
-                order=request.args.get("order"),
-                updated=lambda c: c.updated_ms,
-                extra=extra,
-            )
-            chunk, pagination = page_of(found, page, size)
-            document = envelope("Contacts", [wire.contact(c, summary) for c in chunk], pagination)
-    except QueryError as exc:
-        return bad_query(exc)
-    return json_response(document)
+    return list_response(
+        "Contacts",
+        t.contacts.values(),
+        CONTACT_FIELDS,
+        lambda c: wire.contact(c, summary),
+        updated=lambda c: c.updated_ms,
+        extra=extra,
+    )
 
 
 @accounting.route("/Contacts/<contact_id>", methods=["GET"])

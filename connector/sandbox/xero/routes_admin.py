@@ -3,72 +3,18 @@
 ``GET /__sandbox/faults`` shows the live fault table, ``POST`` adds a spec (the body, or
 ``{"spec": "..."}``), ``DELETE`` clears it. ``POST /__sandbox/clock`` with
 ``{"advance": seconds}`` moves a FakeClock. ``POST /__sandbox/save`` writes ``--data``.
+Those come from :mod:`connector.sandbox.common.admin`; the token route is Xero's own.
 """
 
 from __future__ import annotations
 
-import json
+from flask import Response
 
-from flask import Blueprint, Response, request
-
-from connector.sandbox.common.clock import FakeClock
-from connector.sandbox.common.faults import FaultSpecError
+from connector.sandbox.common.admin import admin_blueprint, json_responder
 from connector.sandbox.xero.app import JSON, sandbox
 
-admin = Blueprint("xero_admin", __name__)
-
-
-def _json(document: object, status: int = 200) -> Response:
-    return Response(json.dumps(document).encode(), status=status, content_type=JSON)
-
-
-@admin.route("/faults", methods=["GET"])
-def show_faults() -> Response:
-    sb = sandbox()
-    return _json({"faults": sb.faults.describe(), "hits": dict(sb.faults.hits)})
-
-
-@admin.route("/faults", methods=["POST", "PUT"])
-def add_faults() -> Response:
-    sb = sandbox()
-    raw = request.get_data(as_text=True)
-    spec = raw
-    if raw.strip().startswith("{"):
-        try:
-            spec = json.loads(raw).get("spec", "")
-        except ValueError:
-            return _json({"error": "body is neither a fault spec nor JSON"}, 400)
-    try:
-        sb.faults.add(spec)
-    except FaultSpecError as exc:
-        return _json({"error": str(exc)}, 400)
-    return _json({"faults": sb.faults.describe()})
-
-
-@admin.route("/faults", methods=["DELETE"])
-def clear_faults() -> Response:
-    sandbox().faults.clear()
-    return _json({"faults": ""})
-
-
-@admin.route("/clock", methods=["GET", "POST"])
-def clock() -> Response:
-    sb = sandbox()
-    if request.method == "POST":
-        if not isinstance(sb.clock, FakeClock):
-            return _json({"error": "the sandbox runs on the system clock"}, 409)
-        body = request.get_json(silent=True) or {}
-        sb.clock.advance(float(body.get("advance", 0)))
-    return _json({"now": sb.clock.now().isoformat()})
-
-
-@admin.route("/save", methods=["POST"])
-def save() -> Response:
-    sb = sandbox()
-    if sb.data_path is None:
-        return _json({"error": "no --data file configured"}, 409)
-    sb.save()
-    return _json({"saved": str(sb.data_path)})
+admin = admin_blueprint("xero_admin", __name__, sandbox, JSON)
+_json = json_responder(JSON)
 
 
 @admin.route("/tokens", methods=["POST"])

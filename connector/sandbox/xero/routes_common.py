@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, request
 
 from connector.sandbox.xero import wire
 from connector.sandbox.xero.app import json_response, sandbox, text_response
+from connector.sandbox.xero.listing import Getter, simple_list
 from connector.sandbox.xero.query import QueryError
 from connector.sandbox.xero.state import LedgerError, Tenant
 
@@ -29,6 +30,9 @@ DEFAULT_PAGE_SIZE = 100
 
 class _Rollback(Exception):
     """Raised inside a summarizeErrors=true batch to undo what it created."""
+
+
+T = TypeVar("T")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -106,6 +110,41 @@ def page_of(items: list[Any], page: int | None, size: int) -> tuple[list[Any], d
         return items, None
     start = (page - 1) * size
     return items[start : start + size], wire.pagination(page, size, len(items))
+
+
+def list_response(
+    key: str,
+    records: Iterable[T],
+    fields: Mapping[str, Getter],
+    render: Callable[[T], dict[str, Any]],
+    *,
+    updated: Callable[[T], int],
+    paged: bool = True,
+    extra: Callable[[T], bool] | None = None,
+    default_sort: Callable[[T], Any] | None = None,
+) -> Response:
+    """GET of a small collection: ``where``/``order``/``If-Modified-Since`` by a full scan
+    (``simple_list``), ``page``/``pageSize`` when ``paged``, the envelope under ``key``.
+    ``default_sort`` orders the result when the request gives no ``order``."""
+    try:
+        page, size = paging() if paged else (None, 0)
+        with sandbox().ledger.lock:
+            found = simple_list(
+                records,
+                fields,
+                since_ms=if_modified_since(),
+                where=request.args.get("where"),
+                order=request.args.get("order"),
+                updated=updated,
+                extra=extra,
+            )
+            if default_sort is not None and not request.args.get("order"):
+                found.sort(key=default_sort)
+            chunk, pagination = page_of(found, page, size)
+            document = envelope(key, [render(r) for r in chunk], pagination)
+    except QueryError as exc:
+        return bad_query(exc)
+    return json_response(document)
 
 
 def failed_element(echo: dict[str, Any], errors: list[str], flag: str | None) -> dict[str, Any]:

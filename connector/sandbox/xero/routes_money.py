@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Response, request
+from flask import Response
 
 from connector.sandbox.xero import inputs, wire
 from connector.sandbox.xero.app import json_response, sandbox
@@ -14,22 +14,17 @@ from connector.sandbox.xero.listing import (
     bank_transfer_fields,
     credit_note_fields,
     payment_fields,
-    simple_list,
 )
 from connector.sandbox.xero.model import money
-from connector.sandbox.xero.query import QueryError
 from connector.sandbox.xero.routes_common import (
     accounting,
     bad_body,
-    bad_query,
     current_tenant,
     elements_of,
     envelope,
     failed_element,
-    if_modified_since,
+    list_response,
     not_found,
-    page_of,
-    paging,
     read_body,
     summarize_errors,
     write_batch,
@@ -41,22 +36,13 @@ from connector.sandbox.xero.state import LedgerError, NotFound
 @accounting.route("/Payments", methods=["GET"])
 def get_payments() -> Response:
     t = current_tenant()
-    try:
-        page, size = paging()
-        with sandbox().ledger.lock:
-            found = simple_list(
-                t.payments.values(),
-                payment_fields(t),
-                since_ms=if_modified_since(),
-                where=request.args.get("where"),
-                order=request.args.get("order"),
-                updated=lambda p: p.updated_ms,
-            )
-            chunk, pagination = page_of(found, page, size)
-            document = envelope("Payments", [wire.payment(p, t) for p in chunk], pagination)
-    except QueryError as exc:
-        return bad_query(exc)
-    return json_response(document)
+    return list_response(
+        "Payments",
+        t.payments.values(),
+        payment_fields(t),
+        lambda p: wire.payment(p, t),
+        updated=lambda p: p.updated_ms,
+    )
 
 
 @accounting.route("/Payments/<payment_id>", methods=["GET"])
@@ -161,20 +147,14 @@ def delete_payment(payment_id: str) -> Response:
 @accounting.route("/BankTransfers", methods=["GET"])
 def get_bank_transfers() -> Response:
     t = current_tenant()
-    try:
-        with sandbox().ledger.lock:
-            found = simple_list(
-                t.bank_transfers.values(),
-                bank_transfer_fields(t),
-                since_ms=if_modified_since(),
-                where=request.args.get("where"),
-                order=request.args.get("order"),
-                updated=lambda b: b.created_ms,
-            )
-            document = envelope("BankTransfers", [wire.bank_transfer(b, t) for b in found])
-    except QueryError as exc:
-        return bad_query(exc)
-    return json_response(document)
+    return list_response(
+        "BankTransfers",
+        t.bank_transfers.values(),
+        bank_transfer_fields(t),
+        lambda b: wire.bank_transfer(b, t),
+        updated=lambda b: b.created_ms,
+        paged=False,
+    )
 
 
 @accounting.route("/BankTransfers/<transfer_id>", methods=["GET"])
@@ -204,22 +184,13 @@ def put_bank_transfers() -> Response:
 @accounting.route("/BankTransactions", methods=["GET"])
 def get_bank_transactions() -> Response:
     t = current_tenant()
-    try:
-        page, size = paging()
-        with sandbox().ledger.lock:
-            found = simple_list(
-                t.bank_transactions.values(),
-                bank_transaction_fields(t),
-                since_ms=if_modified_since(),
-                where=request.args.get("where"),
-                order=request.args.get("order"),
-                updated=lambda b: b.updated_ms,
-            )
-            chunk, pagination = page_of(found, page, size)
-            document = envelope("BankTransactions", [wire.bank_transaction(b, t) for b in chunk], pagination)
-    except QueryError as exc:
-        return bad_query(exc)
-    return json_response(document)
+    return list_response(
+        "BankTransactions",
+        t.bank_transactions.values(),
+        bank_transaction_fields(t),
+        lambda b: wire.bank_transaction(b, t),
+        updated=lambda b: b.updated_ms,
+    )
 
 
 @accounting.route("/BankTransactions/<transaction_id>", methods=["GET"])
@@ -250,22 +221,13 @@ def put_bank_transactions() -> Response:
 @accounting.route("/CreditNotes", methods=["GET"])
 def get_credit_notes() -> Response:
     t = current_tenant()
-    try:
-        page, size = paging()
-        with sandbox().ledger.lock:
-            found = simple_list(
-                t.credit_notes.values(),
-                credit_note_fields(t),
-                since_ms=if_modified_since(),
-                where=request.args.get("where"),
-                order=request.args.get("order"),
-                updated=lambda n: n.updated_ms,
-            )
-            chunk, pagination = page_of(found, page, size)
-            document = envelope("CreditNotes", [wire.credit_note(n, t) for n in chunk], pagination)
-    except QueryError as exc:
-        return bad_query(exc)
-    return json_response(document)
+    return list_response(
+        "CreditNotes",
+        t.credit_notes.values(),
+        credit_note_fields(t),
+        lambda n: wire.credit_note(n, t),
+        updated=lambda n: n.updated_ms,
+    )
 
 
 @accounting.route("/CreditNotes/<note_id>", methods=["GET"])

@@ -8,7 +8,9 @@ import json
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
+from connector.sandbox.common.consent import consent_page, registered_client
 from connector.sandbox.xero.app import JSON, sandbox, text_response
 from connector.sandbox.xero.model import from_ms
 from connector.sandbox.xero.oauth import OAuthError
@@ -50,49 +52,36 @@ def _client_credentials() -> tuple[str | None, str | None]:
     return request.form.get("client_id"), request.form.get("client_secret")
 
 
+_CONSENT_FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method")
+
+
+def _bad_client() -> Response:
+    return text_response("Sorry, something went wrong: unknown client_id or redirect_uri", 400)
+
+
 @identity.route("/identity/connect/authorize", methods=["GET"])
-def authorize_page() -> Response:
+def authorize_page() -> BaseResponse:
     sb = sandbox()
-    args = request.args
-    app = sb.auth.apps.get(args.get("client_id", ""))
-    redirect_uri = args.get("redirect_uri", "")
-    if app is None or not sb.auth.check_redirect(app, redirect_uri):
-        return text_response("Sorry, something went wrong: unknown client_id or redirect_uri", 400)
-    if args.get("response_type") != "code":
-        query = {"error": "unsupported_response_type", "state": args.get("state", "")}
-        return redirect(f"{redirect_uri}?{urlencode(query)}")
-    fields = ("client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method")
-    hidden = "\n".join(
-        f'<input type="hidden" name="{f}" value="{html.escape(args.get(f, ""))}">'
-        for f in fields
-        if args.get(f)
-    )
-    tenants = "".join(
-        f'<label><input type="checkbox" name="tenant" value="{t.id}" checked> '
-        f"{html.escape(t.org.name)}</label><br>"
-        for t in sb.ledger.tenants.values()
-    )
-    auto = '<script>document.getElementById("allow").click()</script>' if sb.auto_consent else ""
-    page = _PAGE.format(
-        app=html.escape(app.name),
-        email=html.escape(sb.auth.user_email),
-        scope=html.escape(args.get("scope", "")),
-        action=html.escape(request.path),
-        hidden=hidden,
-        tenants=tenants,
-        auto=auto,
-    )
-    return Response(page.encode(), content_type="text/html; charset=utf-8")
+
+    def tenants() -> dict[str, str]:
+        return {
+            "tenants": "".join(
+                f'<label><input type="checkbox" name="tenant" value="{t.id}" checked> '
+                f"{html.escape(t.org.name)}</label><br>"
+                for t in sb.ledger.tenants.values()
+            )
+        }
+
+    return consent_page(sb, _PAGE, _CONSENT_FIELDS, _bad_client, tenants)
 
 
 @identity.route("/identity/connect/authorize", methods=["POST"])
 def authorize_consent() -> Response:
     sb = sandbox()
     form = request.form
-    app = sb.auth.apps.get(form.get("client_id", ""))
-    redirect_uri = form.get("redirect_uri", "")
-    if app is None or not sb.auth.check_redirect(app, redirect_uri):
-        return text_response("Sorry, something went wrong: unknown client_id or redirect_uri", 400)
+    app, redirect_uri = registered_client(sb.auth, form)
+    if app is None:
+        return _bad_client()
     state = form.get("state")
     if form.get("decision") != "allow":
         query = {"error": "access_denied", **({"state": state} if state else {})}

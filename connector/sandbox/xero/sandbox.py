@@ -16,7 +16,6 @@ import base64
 import hashlib
 import logging
 import random
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,19 +25,18 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import requests
 
 from connector.sandbox.common import seeding
+from connector.sandbox.common.base import SandboxBase
 from connector.sandbox.common.clock import Clock, SystemClock
 from connector.sandbox.common.faults import FaultInjector, FaultSpec
 from connector.sandbox.common.idempotency import IdempotencyCache
-from connector.sandbox.common.persistence import load_json, save_json
 from connector.sandbox.common.ratelimit import RateLimiter, RateLimits
 from connector.sandbox.common.recording import Observer
-from connector.sandbox.common.server import ServerThread
 from connector.sandbox.xero import seed as seeder
 from connector.sandbox.xero import store
 from connector.sandbox.xero.app import ACCOUNTING_PREFIX, create_app
 from connector.sandbox.xero.listing import QueryCache
 from connector.sandbox.xero.oauth import DEFAULT_SCOPES, AuthServer
-from connector.sandbox.xero.state import ChangeEvent, Ledger
+from connector.sandbox.xero.state import Ledger
 from connector.sandbox.xero.webhooks import XeroWebhooks
 
 log = logging.getLogger("connector.sandbox.xero")
@@ -55,13 +53,18 @@ class TenantInfo:
     utc_offset_minutes: int
 
 
-class XeroSandbox:
+class XeroSandbox(SandboxBase):
     """Xero's identity service and Accounting API for one or more seeded organisations.
 
     State lives in memory; with ``data`` it is loaded from and saved to that JSON file
     (on stop, and every ``autosave_seconds`` while something changed). The clock is
     injectable so tests can move time instead of sleeping.
     """
+
+    _server_name = "xero-sandbox"
+    _log = log
+    _store = store
+    _pause_gc = True
 
     def __init__(
         self,
@@ -113,53 +116,22 @@ class XeroSandbox:
         if webhook_url:
             self.configure_webhooks(webhook_url, webhook_key or "sandbox-webhook-key")
 
-        self._server = ServerThread(create_app(self), host, port, name="xero-sandbox")
-        self._stop_autosave = threading.Event()
-        self._autosave_thread: threading.Thread | None = None
-        self._saved_revision: tuple[int, int] | None = None
+        self._init_server(create_app(self), host, port)
         self._stopped = False
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> XeroSandbox:
         self._stopped = False
-        self._server.start()
-        if self.data_path and self.autosave_seconds > 0 and self._autosave_thread is None:
-            self._autosave_thread = threading.Thread(
-                target=self._autosave, name="xero-sandbox-autosave", daemon=True
-            )
-            self._autosave_thread.start()
-        return self
+        return super().start()
 
     def stop(self) -> None:
         """Stop serving, flush webhooks and save ``data``; calling it twice is harmless."""
         if self._stopped:
             return
         self._stopped = True
-        self._server.stop()
-        self._stop_autosave.set()
-        if self._autosave_thread is not None:
-            self._autosave_thread.join(5.0)
-            self._autosave_thread = None
-        if self.webhooks is not None:
-            self.webhooks.stop()
-        if self.data_path:
-            self.save()
-
-    def __enter__(self) -> XeroSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()
 
     # --- addresses ------------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        return self._server.url
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
     @property
     def accounting_url(self) -> str:
         """For ``AccountingApi(api_client, base_url=...)``."""
@@ -198,11 +170,6 @@ class XeroSandbox:
     @property
     def tenant_ids(self) -> list[str]:
         return list(self.ledger.tenants)
-
-    @property
-    def state(self) -> Ledger:
-        """Alias of ``ledger``: direct access to the books for tests."""
-        return self.ledger
 
     def issue_tokens(
         self,
@@ -273,19 +240,12 @@ class XeroSandbox:
             seeder.add_invoices(self.ledger, tenant_id, count, seed=self.seed if seed is None else seed)
         )
 
-    def expire_access_tokens(self) -> int:
-        """Make every access token issued so far expire now (clients must refresh)."""
-        return self.auth.expire_all_access_tokens()
-
     def set_limits(self, limits: RateLimits) -> None:
         """Replace the rate limits (and forget the counts) while running."""
         self.limits = limits
         self.limiter = RateLimiter(limits, self.clock)
 
     # --- observers and webhooks -----------------------------------------------------------------------
-    def add_observer(self, observer: Observer) -> None:
-        self.observers.append(observer)
-
     def configure_webhooks(
         self, url: str, key: str, *, batch_delay: float = 0.5, autostart: bool = True
     ) -> XeroWebhooks:
@@ -302,51 +262,9 @@ class XeroSandbox:
         )
         return self.webhooks
 
-    def _on_change(self, event: ChangeEvent) -> None:
-        if self.webhooks is not None:
-            self.webhooks.on_change(event)
-
     # --- persistence ----------------------------------------------------------------------------------
     def _revision(self) -> tuple[int, int]:
         return sum(t.version for t in self.ledger.tenants.values()), self.auth.revision
 
-    def save(self, path: Path | str | None = None) -> Path:
-        target = Path(path) if path else self.data_path
-        if target is None:
-            raise ValueError("no data file to save to")
-        with self.ledger.lock, seeding.paused_gc():
-            revision = self._revision()
-            document = {
-                "ledger": store.dump_ledger(self.ledger),
-                "auth": self.auth.to_dict(),
-                "seed": self.seed,
-            }
-        with seeding.paused_gc():
-            save_json(target, document)
-        self._saved_revision = revision
-        return target
-
-    def _load(self) -> bool:
-        assert self.data_path is not None
-        with seeding.paused_gc():
-            document = load_json(self.data_path)
-            if document is None:
-                return False
-            store.load_ledger(self.ledger, document["ledger"])
+    def _after_load(self) -> None:
         seeding.settle_bulk(sum(len(t.invoices) for t in self.ledger.tenants.values()))
-        self.auth.load_dict(document["auth"])
-        apps = self.auth.apps
-        if apps and self.client_id not in apps:
-            first = next(iter(apps.values()))
-            self.client_id, self.client_secret = first.client_id, first.client_secret or ""
-        self._saved_revision = self._revision()
-        log.info("loaded sandbox state from %s", self.data_path)
-        return True
-
-    def _autosave(self) -> None:
-        while not self._stop_autosave.wait(self.autosave_seconds):
-            if self._revision() != self._saved_revision:
-                try:
-                    self.save()
-                except OSError:
-                    log.exception("autosave to %s failed", self.data_path)

@@ -27,6 +27,7 @@ from intuitlib.client import AuthClient
 from quickbooks import QuickBooks
 
 from connector.sandbox.quickbooks import FakeClock, QboLimits, QuickBooksSandbox
+from tests.sandbox.factory import checked_sandboxes
 from tests.sandbox.quickbooks.xsd_check import XSD_DIR, XsdChecker
 
 MINOR_VERSION = 75
@@ -52,25 +53,13 @@ def insecure_transport(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def make_sandbox(xsd_checker: XsdChecker) -> Iterator[Callable[..., QuickBooksSandbox]]:
     """Start sandboxes (FakeClock, small seed) that are XSD-checked and stopped after the test."""
-    started: list[QuickBooksSandbox] = []
-    first_problem = len(xsd_checker.problems)
-
-    def make(**kwargs: Any) -> QuickBooksSandbox:
-        kwargs.setdefault("seed", 7)
-        kwargs.setdefault("clock", FakeClock())
-        kwargs.setdefault("invoices_per_realm", 40)
-        kwargs.setdefault("limits", QboLimits.unlimited())
-        sb = QuickBooksSandbox(**kwargs)
-        sb.add_observer(xsd_checker)
-        started.append(sb.start())
-        return sb
-
-    yield make
-    for sb in started:
-        sb.stop()
-    problems = xsd_checker.problems[first_problem:]
-    if problems:
-        pytest.fail("responses the QuickBooks XSD rejects:\n" + "\n".join(problems[:15]), pytrace=False)
+    yield from checked_sandboxes(
+        QuickBooksSandbox,
+        xsd_checker,
+        lambda: {"seed": 7, "clock": FakeClock(), "invoices_per_realm": 40, "limits": QboLimits.unlimited()},
+        "the QuickBooks XSD",
+        shown=15,
+    )
 
 
 @pytest.fixture
@@ -103,10 +92,10 @@ def connect(sb: QuickBooksSandbox, realm_id: str | None = None, tokens: dict[str
     """The auth-code flow over HTTP, then a QuickBooks client pointed at the sandbox."""
     tokens = tokens or sb.authorize(realm_id)
     realm = tokens.get("realmId") or realm_id or sb.realm_ids[0]
-    auth = auth_client(sb, access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-                       realm_id=realm)
-    qb = QuickBooks(auth_client=auth, refresh_token=tokens["refresh_token"], company_id=realm,
-                    minorversion=MINOR_VERSION)
+    auth = auth_client(sb, access_token=tokens["access_token"], refresh_token=tokens["refresh_token"], realm_id=realm)
+    qb = QuickBooks(
+        auth_client=auth, refresh_token=tokens["refresh_token"], company_id=realm, minorversion=MINOR_VERSION
+    )
     qb.api_url_v3 = sb.api_url
     return QboClient(sb, auth, qb, realm)
 

@@ -61,13 +61,19 @@ def test_batch_update_reports_stale_objects_and_batch_delete(client: QboClient) 
 
 def test_raw_batch_with_query_void_and_too_many_items(client: QboClient) -> None:
     invoice = new_invoice(home_customer(client), 70.0).save(qb=client.qb)
-    body = {"BatchItemRequest": [
-        {"bId": "q1", "Query": f"select * from Invoice where Id = '{invoice.Id}'"},
-        {"bId": "v1", "operation": "update", "optionsData": "void",
-         "Invoice": {"Id": invoice.Id, "SyncToken": "0"}},
-        {"bId": "bad", "operation": "update", "Invoice": {"Id": "999999", "SyncToken": "0"}},
-        {"bId": "empty", "Query": "select * from Invoice where DocNumber = 'none'"},
-    ]}
+    body = {
+        "BatchItemRequest": [
+            {"bId": "q1", "Query": f"select * from Invoice where Id = '{invoice.Id}'"},
+            {
+                "bId": "v1",
+                "operation": "update",
+                "optionsData": "void",
+                "Invoice": {"Id": invoice.Id, "SyncToken": "0"},
+            },
+            {"bId": "bad", "operation": "update", "Invoice": {"Id": "999999", "SyncToken": "0"}},
+            {"bId": "empty", "Query": "select * from Invoice where DocNumber = 'none'"},
+        ]
+    }
     answer = client.qb.batch_operation(json.dumps(body))["BatchItemResponse"]
     by_bid = {item["bId"]: item for item in answer}
     assert by_bid["q1"]["QueryResponse"]["Invoice"][0]["Id"] == invoice.Id
@@ -133,10 +139,17 @@ def test_requestid_replays_a_refusal_too_and_is_per_company(client: QboClient) -
     assert fixed.save(qb=client.qb, request_id="push-0003").TotalAmt == 10.0
 
     url = client.url("invoice") + "?requestid=push-0002&minorversion=75"
-    headers = {"Authorization": f"Bearer {client.auth.access_token}", "Content-Type": "application/json",
-               "Accept": "application/json"}
-    body = json.dumps({"CustomerRef": {"value": home_customer(client)},
-                       "Line": [{"Amount": 5, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {}}]})
+    headers = {
+        "Authorization": f"Bearer {client.auth.access_token}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+    body = json.dumps(
+        {
+            "CustomerRef": {"value": home_customer(client)},
+            "Line": [{"Amount": 5, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {}}],
+        }
+    )
     one = requests.post(url, data=body, headers=headers, timeout=10)
     two = requests.post(url, data=body, headers=headers, timeout=10)
     assert one.status_code == 400 and one.content == two.content  # replayed from the payment's refusal

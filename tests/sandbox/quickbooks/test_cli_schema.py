@@ -34,9 +34,21 @@ def test_serve_is_a_typer_command_with_the_documented_options() -> None:
 def test_python_m_prints_where_it_listens_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "state.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "connector.sandbox.quickbooks", "--seed", "1000", "--invoices", "25",
-         "--data", str(data)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "connector.sandbox.quickbooks",
+            "--seed",
+            "1000",
+            "--invoices",
+            "25",
+            "--data",
+            str(data),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     lines: list[str] = []
@@ -67,8 +79,13 @@ def test_python_m_prints_where_it_listens_and_stops_on_ctrl_c(tmp_path: Path) ->
 
 
 def test_bad_fault_spec_is_a_usage_error() -> None:
-    result = subprocess.run([sys.executable, "-m", "connector.sandbox.quickbooks", "--faults", "gremlins"],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "connector.sandbox.quickbooks", "--faults", "gremlins"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "unknown fault" in result.stderr
 
 
@@ -82,14 +99,31 @@ def test_the_field_names_the_sandbox_accepts_are_the_xsds(xsd_checker: XsdChecke
 
 def test_the_xsd_checker_catches_what_it_should(xsd_checker: XsdChecker) -> None:
     checker = XsdChecker(xsd_checker.schema)
-    invoice = {"Id": "1", "SyncToken": "0", "domain": "QBO", "sparse": False, "TotalAmt": 10.5,
-               "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
-               "Line": [{"Amount": 10.5, "DetailType": "SalesItemLineDetail",
-                         "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": 1}}],
-               "LinkedTxn": [{"TxnId": "5", "TxnType": "Payment"}], "EmailStatus": "NotSet",
-               "MetaData": {"CreateTime": "2024-06-03T02:00:00-07:00", "LastUpdatedTime": "2024-06-03T02:00:00-07:00"}}
-    checker.check_response({"QueryResponse": {"Invoice": [invoice], "startPosition": 1, "maxResults": 1},
-                            "time": "2024-06-03T02:00:00.000-07:00"}, "ok")
+    invoice = {
+        "Id": "1",
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": False,
+        "TotalAmt": 10.5,
+        "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+        "Line": [
+            {
+                "Amount": 10.5,
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": 1},
+            }
+        ],
+        "LinkedTxn": [{"TxnId": "5", "TxnType": "Payment"}],
+        "EmailStatus": "NotSet",
+        "MetaData": {"CreateTime": "2024-06-03T02:00:00-07:00", "LastUpdatedTime": "2024-06-03T02:00:00-07:00"},
+    }
+    checker.check_response(
+        {
+            "QueryResponse": {"Invoice": [invoice], "startPosition": 1, "maxResults": 1},
+            "time": "2024-06-03T02:00:00.000-07:00",
+        },
+        "ok",
+    )
     assert checker.problems == [] and checker.entities["Invoice"] == 1
 
     broken = [

@@ -196,8 +196,9 @@ def test_customer_and_account_are_deactivated_not_deleted(client: QboClient) -> 
     with pytest.raises(UnsupportedException):
         client.qb.delete_object("Customer", json.dumps({"Id": customer.Id, "SyncToken": "2"}))
     with pytest.raises(UnsupportedException):
-        client.qb.post(client.url("customer"), json.dumps({"Id": customer.Id, "SyncToken": "2"}),
-                       params={"operation": "void"})
+        client.qb.post(
+            client.url("customer"), json.dumps({"Id": customer.Id, "SyncToken": "2"}), params={"operation": "void"}
+        )
 
     account = Account()
     account.Name = "Platform Fees"
@@ -268,8 +269,9 @@ def test_deposit_of_payments_with_a_fee_line(client: QboClient) -> None:
             line.DetailType = None
     assert read.save(qb=qb).SyncToken == "1"
     with pytest.raises(UnsupportedException):
-        client.qb.post(client.url("deposit"), json.dumps({"Id": saved.Id, "SyncToken": "1"}),
-                       params={"operation": "void"})
+        client.qb.post(
+            client.url("deposit"), json.dumps({"Id": saved.Id, "SyncToken": "1"}), params={"operation": "void"}
+        )
     with pytest.raises(QuickbooksException) as deposited:  # deposited payments can't be deleted
         Payment.get(payment.Id, qb=qb).delete(qb=qb)
     assert deposited.value.error_code == 6000
@@ -301,8 +303,9 @@ def test_transfer_lifecycle(client: QboClient) -> None:
         same.save(qb=qb)
     assert same_account.value.error_code == 6000
     with pytest.raises(UnsupportedException):
-        client.qb.post(client.url("transfer"), json.dumps({"Id": saved.Id, "SyncToken": "1"}),
-                       params={"operation": "void"})
+        client.qb.post(
+            client.url("transfer"), json.dumps({"Id": saved.Id, "SyncToken": "1"}), params={"operation": "void"}
+        )
     Transfer.get(saved.Id, qb=qb).delete(qb=qb)
     assert (balance(client, clearing), balance(client, bank)) == before
 
@@ -330,15 +333,19 @@ def test_purchase_lifecycle(client: QboClient) -> None:
     read.Line[0].Amount = 8.0
     assert read.save(qb=qb).TotalAmt == 8.0
     with pytest.raises(UnsupportedException):
-        client.qb.post(client.url("purchase"), json.dumps({"Id": saved.Id, "SyncToken": "1"}),
-                       params={"operation": "void"})
+        client.qb.post(
+            client.url("purchase"), json.dumps({"Id": saved.Id, "SyncToken": "1"}), params={"operation": "void"}
+        )
     Purchase.get(saved.Id, qb=qb).delete(qb=qb)
     assert balance(client, fees) == fees_before
 
 
 def test_unknown_properties_are_refused_like_qbo(client: QboClient) -> None:
-    body = {"CustomerRef": {"value": home_customer(client)}, "Colour": "blue",
-            "Line": [{"Amount": 5, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {}}]}
+    body = {
+        "CustomerRef": {"value": home_customer(client)},
+        "Colour": "blue",
+        "Line": [{"Amount": 5, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {}}],
+    }
     with pytest.raises(ValidationException) as refused:
         client.qb.create_object("Invoice", json.dumps(body))
     assert refused.value.error_code == 2010 and '"Colour"' in refused.value.detail

@@ -21,8 +21,11 @@ from tests.sandbox.quickbooks.xsd_check import XsdChecker
 
 
 def _raw_get(client: QboClient, path: str) -> requests.Response:
-    return requests.get(client.url(path), headers={"Authorization": f"Bearer {client.auth.access_token}",
-                                                   "Accept": "application/json"}, timeout=10)
+    return requests.get(
+        client.url(path),
+        headers={"Authorization": f"Bearer {client.auth.access_token}", "Accept": "application/json"},
+        timeout=10,
+    )
 
 
 def test_per_minute_limit_answers_the_xml_429(make_sandbox: Callable[..., Any], xsd_checker: XsdChecker) -> None:
@@ -152,6 +155,10 @@ def test_unknown_company_and_path(client: QboClient) -> None:
     client.qb.company_id = "123"
     with pytest.raises(QuickbooksException):
         Invoice.all(max_results=1, qb=client.qb)
-    raw = requests.post(client.sandbox.api_url + f"/company/{client.realm_id}/bill", data=json.dumps({}),
-                        headers={"Authorization": f"Bearer {client.auth.access_token}"}, timeout=10)
+    raw = requests.post(
+        client.sandbox.api_url + f"/company/{client.realm_id}/bill",
+        data=json.dumps({}),
+        headers={"Authorization": f"Bearer {client.auth.access_token}"},
+        timeout=10,
+    )
     assert raw.status_code == 400 and raw.json()["Fault"]["Error"][0]["code"] == "500"

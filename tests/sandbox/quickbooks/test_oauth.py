@@ -21,8 +21,9 @@ def _consent(sb: QuickBooksSandbox, authorize_url: str, realm_id: str) -> dict[s
     page = requests.get(authorize_url, timeout=10)
     assert page.status_code == 200 and realm_id in page.text
     form = {k: v[0] for k, v in parse_qs(urlparse(authorize_url).query).items() if k != "response_type"}
-    answer = requests.post(sb.authorize_url, data={**form, "decision": "allow", "realmId": realm_id},
-                           allow_redirects=False, timeout=10)
+    answer = requests.post(
+        sb.authorize_url, data={**form, "decision": "allow", "realmId": realm_id}, allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 302
     return parse_qs(urlparse(answer.headers["Location"]).query)
 
@@ -47,8 +48,9 @@ def test_authorization_code_exchange_with_intuit_oauth(sandbox: QuickBooksSandbo
     assert auth.x_refresh_token_expires_in == 8_726_400
     assert auth.access_token and auth.refresh_token and auth.id_token is None
 
-    client = connect(sandbox, tokens={"access_token": auth.access_token, "refresh_token": auth.refresh_token,
-                                      "realmId": realm})
+    client = connect(
+        sandbox, tokens={"access_token": auth.access_token, "refresh_token": auth.refresh_token, "realmId": realm}
+    )
     info = CompanyInfo.get(realm, qb=client.qb)
     assert info.CompanyName == sandbox.realms[1].name and info.Country == "AU"
 
@@ -109,8 +111,11 @@ def test_access_token_lives_one_hour_then_the_lower_case_401(client: QboClient) 
         Invoice.all(qb=client.qb, max_results=1)
     assert expired.value.error_code == 401
 
-    raw = requests.get(client.url("invoice/100"), headers={"Authorization": f"Bearer {client.auth.access_token}",
-                                                           "Accept": "application/json"}, timeout=10)
+    raw = requests.get(
+        client.url("invoice/100"),
+        headers={"Authorization": f"Bearer {client.auth.access_token}", "Accept": "application/json"},
+        timeout=10,
+    )
     assert raw.status_code == 401
     assert raw.headers["WWW-Authenticate"] == 'Bearer realm="Intuit", error="invalid_token"'
     body = raw.json()

@@ -40,9 +40,15 @@ def test_equals_on_a_string_and_get_matches_post(client: QboClient) -> None:
     assert [i["Id"] for i in by_get["QueryResponse"]["Invoice"]] == [target.id]
 
 
-@pytest.mark.parametrize("op, test", [
-    ("<", lambda v, x: v < x), (">", lambda v, x: v > x), ("<=", lambda v, x: v <= x), (">=", lambda v, x: v >= x),
-])
+@pytest.mark.parametrize(
+    "op, test",
+    [
+        ("<", lambda v, x: v < x),
+        (">", lambda v, x: v > x),
+        ("<=", lambda v, x: v <= x),
+        (">=", lambda v, x: v >= x),
+    ],
+)
 def test_number_comparisons(client: QboClient, op: str, test: Callable[[Decimal, Decimal], bool]) -> None:
     pivot = sorted(r.doc["TotalAmt"] for r in _records(client, "Invoice"))[10]
     expected = [r.id for r in _records(client, "Invoice", lambda r: test(r.doc["TotalAmt"], pivot))]
@@ -74,18 +80,21 @@ def test_like_is_a_case_insensitive_pattern(client: QboClient) -> None:
 def test_dates_stamps_and_references(client: QboClient) -> None:
     records = _records(client, "Invoice")
     day = sorted(r.doc["TxnDate"] for r in records)[20]
-    assert _ids(Invoice.where(f"TxnDate >= '{day}'", max_results=1000, qb=client.qb)) == \
-        [r.id for r in records if r.doc["TxnDate"] >= day]
+    assert _ids(Invoice.where(f"TxnDate >= '{day}'", max_results=1000, qb=client.qb)) == [
+        r.id for r in records if r.doc["TxnDate"] >= day
+    ]
     stamp = sorted(r.updated for r in records)[25]
     offset = client.sandbox.ledger.books(client.realm_id).company.utc_offset_minutes
     literal = local_stamp(stamp, offset).replace("-08:00", "-0800")  # the form in Intuit's docs
-    found = Invoice.where(f"MetaData.LastUpdatedTime > '{literal}'", order_by="MetaData.LastUpdatedTime",
-                          max_results=1000, qb=client.qb)
+    found = Invoice.where(
+        f"MetaData.LastUpdatedTime > '{literal}'", order_by="MetaData.LastUpdatedTime", max_results=1000, qb=client.qb
+    )
     expected = sorted((r for r in records if r.updated > stamp), key=lambda r: r.key)
     assert _ids(found) == [r.id for r in expected]
     customer = records[0].doc["CustomerRef"]["value"]
-    assert _ids(Invoice.where(f"CustomerRef = '{customer}'", qb=client.qb)) == \
-        [r.id for r in records if r.doc["CustomerRef"]["value"] == customer]
+    assert _ids(Invoice.where(f"CustomerRef = '{customer}'", qb=client.qb)) == [
+        r.id for r in records if r.doc["CustomerRef"]["value"] == customer
+    ]
 
 
 def test_order_by_and_orderby_both_work(client: QboClient) -> None:
@@ -137,8 +146,12 @@ def test_an_empty_result_is_an_empty_query_response(client: QboClient) -> None:
     raw = client.qb.query("SELECT * FROM Invoice WHERE DocNumber = 'no-such-number'")
     assert raw["QueryResponse"] == {} and set(raw) == {"QueryResponse", "time"}
     assert Invoice.filter(DocNumber="no-such-number", qb=client.qb) == []
-    body = requests.get(client.url("query"), params={"query": "select * from Invoice where Id = '1'"},
-                        headers={"Authorization": f"Bearer {client.auth.access_token}"}, timeout=10).text
+    body = requests.get(
+        client.url("query"),
+        params={"query": "select * from Invoice where Id = '1'"},
+        headers={"Authorization": f"Bearer {client.auth.access_token}"},
+        timeout=10,
+    ).text
     assert body.startswith('{"QueryResponse":{},"time":"')
 
 
@@ -151,14 +164,17 @@ def test_inactive_names_only_when_asked_for(client: QboClient) -> None:
     assert customer.id in _ids(Customer.where("Active IN (true, false)", max_results=1000, qb=client.qb))
 
 
-@pytest.mark.parametrize("sql, code", [
-    ("SELECT * FROM Invoice WHERE Balance > '0' OR TotalAmt > '5'", 4000),
-    ("SELECT Id FROM Invoice", 4000),
-    ("SELECT * FROM Invoice WHERE Balance != '0'", 4000),
-    ("SELECT * FROM Invoice WHERE NoSuchField = '1'", 4001),
-    ("SELECT * FROM Widget", 4001),
-    ("SELECT * FROM Invoice MAXRESULTS 0", 4001),
-])
+@pytest.mark.parametrize(
+    "sql, code",
+    [
+        ("SELECT * FROM Invoice WHERE Balance > '0' OR TotalAmt > '5'", 4000),
+        ("SELECT Id FROM Invoice", 4000),
+        ("SELECT * FROM Invoice WHERE Balance != '0'", 4000),
+        ("SELECT * FROM Invoice WHERE NoSuchField = '1'", 4001),
+        ("SELECT * FROM Widget", 4001),
+        ("SELECT * FROM Invoice MAXRESULTS 0", 4001),
+    ],
+)
 def test_what_qbo_refuses_to_parse(client: QboClient, sql: str, code: int) -> None:
     with pytest.raises(ValidationException) as refused:
         client.qb.query(sql)

@@ -118,8 +118,9 @@ def _nonzero(values: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.slow
 def test_100000_invoices_seed_fast_and_a_1000_row_page_is_quick(make_sandbox: Callable[..., Any]) -> None:
     started = time.monotonic()
-    sb: QuickBooksSandbox = make_sandbox(realms=1, invoices_per_realm=100_000, customers_per_realm=200,
-                                         limits=QboLimits.unlimited())
+    sb: QuickBooksSandbox = make_sandbox(
+        realms=1, invoices_per_realm=100_000, customers_per_realm=200, limits=QboLimits.unlimited()
+    )
     seeded = time.monotonic() - started
     books = sb.ledger.books(sb.realm_ids[0])
     assert len(books.records["Invoice"]) + len(books.tombstones["Invoice"]) == 100_000
@@ -128,10 +129,15 @@ def test_100000_invoices_seed_fast_and_a_1000_row_page_is_quick(make_sandbox: Ca
     client = connect(sb)
     middle = sorted(r.updated for r in books.records["Invoice"].values())[50_000]
     offset = books.company.utc_offset_minutes
-    sql = (f"SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime > '{local_stamp(middle, offset)}' "
-           "ORDERBY MetaData.LastUpdatedTime STARTPOSITION 1 MAXRESULTS 1000")
-    headers = {"Authorization": f"Bearer {client.auth.access_token}", "Content-Type": "application/text",
-               "Accept": "application/json"}
+    sql = (
+        f"SELECT * FROM Invoice WHERE MetaData.LastUpdatedTime > '{local_stamp(middle, offset)}' "
+        "ORDERBY MetaData.LastUpdatedTime STARTPOSITION 1 MAXRESULTS 1000"
+    )
+    headers = {
+        "Authorization": f"Bearer {client.auth.access_token}",
+        "Content-Type": "application/text",
+        "Accept": "application/json",
+    }
     timings = []
     for _ in range(2):
         began = time.monotonic()
@@ -139,6 +145,11 @@ def test_100000_invoices_seed_fast_and_a_1000_row_page_is_quick(make_sandbox: Ca
         timings.append(time.monotonic() - began)
         assert answer.status_code == 200 and answer.json()["QueryResponse"]["maxResults"] == 1000
     assert timings[0] < 0.5, timings
-    page = Invoice.where(f"MetaData.LastUpdatedTime > '{local_stamp(middle, offset)}'",
-                         order_by="MetaData.LastUpdatedTime", start_position=1001, max_results=1000, qb=client.qb)
+    page = Invoice.where(
+        f"MetaData.LastUpdatedTime > '{local_stamp(middle, offset)}'",
+        order_by="MetaData.LastUpdatedTime",
+        start_position=1001,
+        max_results=1000,
+        qb=client.qb,
+    )
     assert len(page) == 1000

@@ -55,8 +55,9 @@ def _events(sb: QuickBooksSandbox, receiver: Receiver) -> tuple[Any, bytes, str]
     return json.loads(body), body, headers["intuit-signature"]
 
 
-def test_legacy_notifications_are_signed_and_name_every_change(make_sandbox: Callable[..., Any],
-                                                                receiver: Receiver) -> None:
+def test_legacy_notifications_are_signed_and_name_every_change(
+    make_sandbox: Callable[..., Any], receiver: Receiver
+) -> None:
     sb: QuickBooksSandbox = make_sandbox()
     sb.configure_webhooks(receiver.url, VERIFIER, "legacy", autostart=False)
     client = connect(sb)
@@ -67,8 +68,11 @@ def test_legacy_notifications_are_signed_and_name_every_change(make_sandbox: Cal
     document, body, signature = _events(sb, receiver)
     notifications = {n["realmId"]: n["dataChangeEvent"]["entities"] for n in document["eventNotifications"]}
     us = [(e["name"], e["id"], e["operation"]) for e in notifications[client.realm_id]]
-    assert us == [("Invoice", invoice.Id, "Create"), ("Payment", payment.Id, "Create"),
-                  ("Invoice", invoice.Id, "Update")]
+    assert us == [
+        ("Invoice", invoice.Id, "Create"),
+        ("Payment", payment.Id, "Create"),
+        ("Invoice", invoice.Id, "Update"),
+    ]
     assert [(e["name"], e["id"]) for e in notifications[sb.realm_ids[1]]] == [("Invoice", other.id)]
     assert all(e["lastUpdated"].endswith("Z") for e in notifications[client.realm_id])
 
@@ -78,8 +82,9 @@ def test_legacy_notifications_are_signed_and_name_every_change(make_sandbox: Cal
 
 
 def test_cloudevents_name_voids_and_deletes(make_sandbox: Callable[..., Any], receiver: Receiver) -> None:
-    sb: QuickBooksSandbox = make_sandbox(webhook_url=receiver.url, webhook_verifier=VERIFIER,
-                                         webhook_format="cloudevents")
+    sb: QuickBooksSandbox = make_sandbox(
+        webhook_url=receiver.url, webhook_verifier=VERIFIER, webhook_format="cloudevents"
+    )
     assert sb.webhooks is not None
     sb.webhooks.flush()  # nothing queued yet
     realm = sb.realm_ids[0]
@@ -91,8 +96,12 @@ def test_cloudevents_name_voids_and_deletes(make_sandbox: Callable[..., Any], re
     events, body, signature = _events(sb, receiver)
     assert isinstance(events, list)
     kinds = [(e["type"], e["intuitentityid"]) for e in events if e["intuitentityid"] in (voided.id, deleted.id)]
-    assert kinds == [("qbo.invoice.created.v1", voided.id), ("qbo.invoice.created.v1", deleted.id),
-                     ("qbo.invoice.voided.v1", voided.id), ("qbo.invoice.deleted.v1", deleted.id)]
+    assert kinds == [
+        ("qbo.invoice.created.v1", voided.id),
+        ("qbo.invoice.created.v1", deleted.id),
+        ("qbo.invoice.voided.v1", voided.id),
+        ("qbo.invoice.deleted.v1", deleted.id),
+    ]
     first = events[0]
     assert first["specversion"] == "1.0" and first["intuitaccountid"] == realm and first["data"] == {}
     assert len({e["id"] for e in events}) == len(events)

@@ -33,8 +33,18 @@ XSD_DIR = REPO.parent / "shared" / "specs" / "quickbooks" / "xsd"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 AUTH_ENVELOPE_KEYS = {
-    "warnings", "intuitObject", "fault", "report", "queryResponse", "batchItemResponse", "attachableResponse",
-    "syncErrorResponse", "requestId", "time", "status", "cdcresponse",
+    "warnings",
+    "intuitObject",
+    "fault",
+    "report",
+    "queryResponse",
+    "batchItemResponse",
+    "attachableResponse",
+    "syncErrorResponse",
+    "requestId",
+    "time",
+    "status",
+    "cdcresponse",
 }
 
 

@@ -21,6 +21,7 @@ from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.identity import IdentityApi
 
 from connector.sandbox.xero import FakeClock, RateLimits, XeroSandbox
+from tests.sandbox.factory import checked_sandboxes
 from tests.sandbox.xero.spec_check import SpecChecker
 
 MakeSandbox = Callable[..., XeroSandbox]
@@ -35,24 +36,13 @@ def spec_checker() -> SpecChecker:
 @pytest.fixture
 def make_sandbox(spec_checker: SpecChecker) -> Iterator[MakeSandbox]:
     """Start sandboxes (FakeClock, small seed) that are spec-checked and stopped after the test."""
-    started: list[XeroSandbox] = []
-    first_problem = len(spec_checker.problems)
-
-    def make(**kwargs: Any) -> XeroSandbox:
-        kwargs.setdefault("seed", 7)
-        kwargs.setdefault("clock", FakeClock())
-        kwargs.setdefault("invoices_per_tenant", 40)
-        sb = XeroSandbox(**kwargs)
-        sb.add_observer(spec_checker)
-        started.append(sb.start())
-        return sb
-
-    yield make
-    for sb in started:
-        sb.stop()
-    problems = spec_checker.problems[first_problem:]
-    if problems:
-        pytest.fail("responses the Xero spec rejects:\n" + "\n".join(problems[:10]), pytrace=False)
+    yield from checked_sandboxes(
+        XeroSandbox,
+        spec_checker,
+        lambda: {"seed": 7, "clock": FakeClock(), "invoices_per_tenant": 40},
+        "the Xero spec",
+        shown=10,
+    )
 
 
 @pytest.fixture
@@ -99,9 +89,7 @@ class XeroClient:
         return dict(self.api_client.last_response.getheaders())
 
 
-def connect(
-    sb: XeroSandbox, token_body: dict[str, Any] | None = None, honour_retry_after: bool = False
-) -> XeroClient:
+def connect(sb: XeroSandbox, token_body: dict[str, Any] | None = None, honour_retry_after: bool = False) -> XeroClient:
     body = token_body or sb.issue_tokens()
     store: dict[str, Any] = {"token": sdk_token(body)}
     saved: list[dict[str, Any]] = []

@@ -64,9 +64,7 @@ TOKEN_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["error"],
-    "properties": {
-        "error": {"enum": ["invalid_grant", "invalid_client", "unsupported_grant_type", "invalid_request"]}
-    },
+    "properties": {"error": {"enum": ["invalid_grant", "invalid_client", "unsupported_grant_type", "invalid_request"]}},
 }
 
 

@@ -41,16 +41,12 @@ def test_bank_transfer_from_clearing_to_bank(xero: XeroClient) -> None:
     assert [t.bank_transfer_id for t in listed] == [created.bank_transfer_id]
     one = xero.accounting.get_bank_transfer(xero.tenant_id, created.bank_transfer_id).bank_transfers[0]
     assert one.amount == created.amount
-    legs = xero.accounting.get_bank_transactions(
-        xero.tenant_id, where='Type=="SPEND-TRANSFER"'
-    ).bank_transactions
+    legs = xero.accounting.get_bank_transactions(xero.tenant_id, where='Type=="SPEND-TRANSFER"').bank_transactions
     assert [str(t.bank_transaction_id) for t in legs] == [str(created.from_bank_transaction_id)]
 
 
 def test_bank_transfer_validation(xero: XeroClient) -> None:
-    same = BankTransfer(
-        from_bank_account=Account(code="090"), to_bank_account=Account(code="090"), amount=Decimal("5")
-    )
+    same = BankTransfer(from_bank_account=Account(code="090"), to_bank_account=Account(code="090"), amount=Decimal("5"))
     with pytest.raises(AccountingBadRequestException) as err:
         xero.accounting.create_bank_transfer(xero.tenant_id, BankTransfers(bank_transfers=[same]))
     assert err.value.reason == "The From and To bank accounts must be different"
@@ -96,17 +92,13 @@ def test_bank_transaction_batch_errors(xero: XeroClient) -> None:
         type="SPEND",
         contact=Contact(name="Payments Platform"),
         bank_account=Account(code="095"),
-        line_items=[
-            LineItem(description="x", quantity=Decimal(1), unit_amount=Decimal(1), account_code="999")
-        ],
+        line_items=[LineItem(description="x", quantity=Decimal(1), unit_amount=Decimal(1), account_code="999")],
     )
     good = BankTransaction(
         type="SPEND",
         contact=Contact(name="Payments Platform"),
         bank_account=Account(code="095"),
-        line_items=[
-            LineItem(description="y", quantity=Decimal(1), unit_amount=Decimal(2), account_code="404")
-        ],
+        line_items=[LineItem(description="y", quantity=Decimal(1), unit_amount=Decimal(2), account_code="404")],
     )
     tenant = xero.sandbox.ledger.tenants[xero.tenant_id]
     with pytest.raises(AccountingBadRequestException) as err:

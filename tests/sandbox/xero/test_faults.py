@@ -50,9 +50,7 @@ def test_spec_grammar_round_trips() -> None:
     assert FaultSpec.parse("") == FaultSpec()
 
 
-@pytest.mark.parametrize(
-    "bad", ["teapot=1", "5xx=2", "5xx=0", "drop=abc", "latency=-5", "429burst=0", "5xx=0x"]
-)
+@pytest.mark.parametrize("bad", ["teapot=1", "5xx=2", "5xx=0", "drop=abc", "latency=-5", "429burst=0", "5xx=0x"])
 def test_spec_errors_name_the_item(bad: str) -> None:
     with pytest.raises(FaultSpecError, match=bad.split("=")[0]):
         FaultSpec.parse(bad)
@@ -181,8 +179,7 @@ def test_same_seed_same_faults_over_http(make_sandbox: MakeSandbox) -> None:
         token = sb.issue_tokens()
         headers = {"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": sb.tenant_ids[0]}
         return [
-            requests.get(sb.accounting_url + "/Organisation", headers=headers, timeout=5).status_code
-            for _ in range(12)
+            requests.get(sb.accounting_url + "/Organisation", headers=headers, timeout=5).status_code for _ in range(12)
         ]
 
     first = statuses(make_sandbox(seed=5, faults="5xx=0.4"))

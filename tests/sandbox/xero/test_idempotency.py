@@ -69,17 +69,13 @@ def test_validation_errors_replay_too(xero: XeroClient) -> None:
     inv = _invoice(xero)
     for _ in range(2):
         with pytest.raises(AccountingBadRequestException) as err:
-            xero.accounting.create_payments(
-                xero.tenant_id, _payments(inv.id, "99999.00"), idempotency_key="bad-1"
-            )
+            xero.accounting.create_payments(xero.tenant_id, _payments(inv.id, "99999.00"), idempotency_key="bad-1")
         assert err.value.reason == "Payment amount exceeds the amount outstanding on this document"
 
 
 def test_keys_are_per_tenant_and_delete_is_idempotent(xero: XeroClient) -> None:
     inv = _invoice(xero)
-    made = xero.accounting.create_payments(xero.tenant_id, _payments(inv.id), idempotency_key="del").payments[
-        0
-    ]
+    made = xero.accounting.create_payments(xero.tenant_id, _payments(inv.id), idempotency_key="del").payments[0]
     once = xero.accounting.delete_payment(
         xero.tenant_id, made.payment_id, PaymentDelete(status="DELETED"), idempotency_key="del-1"
     )
@@ -118,9 +114,7 @@ def test_racing_duplicates_write_once(xero: XeroClient) -> None:
     ids: list[str] = []
 
     def put() -> None:
-        response = requests.put(
-            xero.sandbox.accounting_url + "/Payments", json=body, headers=headers, timeout=10
-        )
+        response = requests.put(xero.sandbox.accounting_url + "/Payments", json=body, headers=headers, timeout=10)
         ids.append(response.json()["Payments"][0]["PaymentID"])
 
     threads = [threading.Thread(target=put) for _ in range(4)]

@@ -48,15 +48,11 @@ def test_page_size_is_capped_at_1000(xero: XeroClient) -> None:
 
 def test_where_statuses_ids_numbers_and_contacts_filter(xero: XeroClient) -> None:
     tenant = xero.sandbox.ledger.tenants[xero.tenant_id]
-    accrec = xero.accounting.get_invoices(
-        xero.tenant_id, where='Type=="ACCREC"', page=1, page_size=100
-    ).invoices
+    accrec = xero.accounting.get_invoices(xero.tenant_id, where='Type=="ACCREC"', page=1, page_size=100).invoices
     assert accrec and all(inv.type == "ACCREC" for inv in accrec)
     assert len(accrec) == sum(1 for i in tenant.invoices.values() if i.type == "ACCREC")
 
-    both = xero.accounting.get_invoices(
-        xero.tenant_id, where='Type=="ACCREC" AND Status=="AUTHORISED"'
-    ).invoices
+    both = xero.accounting.get_invoices(xero.tenant_id, where='Type=="ACCREC" AND Status=="AUTHORISED"').invoices
     assert both and {inv.status for inv in both} == {"AUTHORISED"}
 
     listed = xero.accounting.get_invoices(xero.tenant_id, statuses=["PAID", "VOIDED"]).invoices
@@ -79,9 +75,7 @@ def test_where_statuses_ids_numbers_and_contacts_filter(xero: XeroClient) -> Non
     assert [i.updated_date_utc for i in newest_first] == sorted(
         (i.updated_date_utc for i in newest_first), reverse=True
     )
-    by_total = xero.accounting.get_invoices(
-        xero.tenant_id, order="Total DESC", where="AmountDue > 100"
-    ).invoices
+    by_total = xero.accounting.get_invoices(xero.tenant_id, order="Total DESC", where="AmountDue > 100").invoices
     assert [i.total for i in by_total] == sorted((i.total for i in by_total), reverse=True)
     assert all(i.amount_due > 100 for i in by_total)
 
@@ -103,16 +97,12 @@ def test_if_modified_since_in_iso_and_rfc1123_forms(xero: XeroClient) -> None:
 
     changed = xero.accounting.get_invoices(xero.tenant_id, if_modified_since=cutoff).invoices
     assert [str(i.invoice_id) for i in changed] == [target.id]
-    later = xero.accounting.get_invoices(
-        xero.tenant_id, if_modified_since=cutoff + timedelta(seconds=2)
-    ).invoices
+    later = xero.accounting.get_invoices(xero.tenant_id, if_modified_since=cutoff + timedelta(seconds=2)).invoices
     assert later == []
 
     headers = {"Authorization": f"Bearer {xero.token['access_token']}", "xero-tenant-id": xero.tenant_id}
     rfc = cutoff.strftime("%a, %d %b %Y %H:%M:%S GMT")
-    response = requests.get(
-        sb.accounting_url + "/Invoices", headers={**headers, "If-Modified-Since": rfc}, timeout=5
-    )
+    response = requests.get(sb.accounting_url + "/Invoices", headers={**headers, "If-Modified-Since": rfc}, timeout=5)
     assert [i["InvoiceID"] for i in response.json()["Invoices"]] == [target.id]
     # Second precision: a fraction in the header is dropped, so the same second still matches.
     fractional = (cutoff + timedelta(seconds=1, milliseconds=999)).isoformat()
@@ -168,9 +158,7 @@ def test_new_invoice_uses_the_organisations_today(sandbox: XeroSandbox) -> None:
 
 def test_wire_format_is_xeros(xero: XeroClient) -> None:
     headers = {"Authorization": f"Bearer {xero.token['access_token']}", "xero-tenant-id": xero.tenant_id}
-    raw = requests.get(
-        xero.sandbox.accounting_url + "/Invoices?page=1&pageSize=20", headers=headers, timeout=5
-    ).text
+    raw = requests.get(xero.sandbox.accounting_url + "/Invoices?page=1&pageSize=20", headers=headers, timeout=5).text
     assert "null" not in raw
     assert re.search(r'"UpdatedDateUTC":"\\/Date\(\d+\+0000\)\\/"', raw)
     assert re.search(r'"Date":"\\/Date\(\d+00000\+0000\)\\/"', raw)  # midnight UTC: whole days
@@ -215,9 +203,7 @@ def test_create_and_update_invoice_via_sdk(xero: XeroClient) -> None:
         due_date=date(2024, 6, 21),
         reference="Sandbox test",
         line_items=[
-            LineItem(
-                description="Widget", quantity=Decimal("2"), unit_amount=Decimal("49.95"), account_code="200"
-            )
+            LineItem(description="Widget", quantity=Decimal("2"), unit_amount=Decimal("49.95"), account_code="200")
         ],
     )
     created = xero.accounting.create_invoices(xero.tenant_id, Invoices(invoices=[new])).invoices[0]

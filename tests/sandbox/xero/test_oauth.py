@@ -87,9 +87,7 @@ def test_consent_page_auto_submits_and_cancel_redirects_with_access_denied(sandb
     assert 'document.getElementById("allow").click()' in page.text
     for tenant in sandbox.tenants:
         assert tenant.name.replace("&", "&amp;") in page.text
-    denied = requests.post(
-        sandbox.authorize_url, allow_redirects=False, timeout=5, data={**params, "decision": "deny"}
-    )
+    denied = requests.post(sandbox.authorize_url, allow_redirects=False, timeout=5, data={**params, "decision": "deny"})
     assert denied.status_code == 302
     assert denied.headers["Location"] == "http://127.0.0.1/cb?error=access_denied&state=xyz"
 

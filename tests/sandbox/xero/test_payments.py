@@ -57,9 +57,7 @@ def test_partial_then_full_payment_then_delete(xero: XeroClient) -> None:
     part = (inv.total / 4).quantize(Decimal("0.01"))
 
     xero.advance(seconds=5)
-    first = xero.accounting.create_payments(
-        xero.tenant_id, Payments(payments=[_pay(inv.id, str(part))])
-    ).payments[0]
+    first = xero.accounting.create_payments(xero.tenant_id, Payments(payments=[_pay(inv.id, str(part))])).payments[0]
     assert first.status == "AUTHORISED" and first.payment_type == "ACCRECPAYMENT" and first.amount == part
     assert first.date == date(2024, 6, 2)
     after_one = xero.accounting.get_invoice(xero.tenant_id, inv.id).invoices[0]
@@ -159,9 +157,7 @@ def test_foreign_currency_payment_keeps_the_invoice_rate(xero: XeroClient) -> No
     other = xero.sandbox.ledger.create_invoice(
         xero.tenant_id, contact_id=foreign.contact_id, amount="100.00", currency=foreign.currency
     )
-    created = xero.accounting.create_payments(
-        xero.tenant_id, Payments(payments=[_pay(other.id, "50.00")])
-    ).payments[0]
+    created = xero.accounting.create_payments(xero.tenant_id, Payments(payments=[_pay(other.id, "50.00")])).payments[0]
     assert created.currency_rate == other.currency_rate != 1
     assert created.bank_amount == (Decimal("50.00") / other.currency_rate).quantize(Decimal("0.01"))
 
@@ -174,14 +170,10 @@ def test_voiding_an_invoice_with_payments_is_refused(xero: XeroClient) -> None:
     assert "payment or credit note allocated" in err.value.reason
     assert inv.status == "AUTHORISED"
     clean = _open_invoice(xero)
-    voided = xero.accounting.update_invoice(
-        xero.tenant_id, clean.id, Invoices(invoices=[Invoice(status="VOIDED")])
-    )
+    voided = xero.accounting.update_invoice(xero.tenant_id, clean.id, Invoices(invoices=[Invoice(status="VOIDED")]))
     assert voided.invoices[0].status == "VOIDED" and voided.invoices[0].amount_due == clean.total
     with pytest.raises(AccountingBadRequestException):
-        xero.accounting.update_invoice(
-            xero.tenant_id, clean.id, Invoices(invoices=[Invoice(status="AUTHORISED")])
-        )
+        xero.accounting.update_invoice(xero.tenant_id, clean.id, Invoices(invoices=[Invoice(status="AUTHORISED")]))
 
 
 def test_credit_note_allocation_reduces_amount_due(xero: XeroClient) -> None:
@@ -192,13 +184,9 @@ def test_credit_note_allocation_reduces_amount_due(xero: XeroClient) -> None:
         status="AUTHORISED",
         date=date(2024, 6, 1),
         line_amount_types=LineAmountTypes.NOTAX,
-        line_items=[
-            LineItem(description="Refund", quantity=Decimal(1), unit_amount=inv.total, account_code="200")
-        ],
+        line_items=[LineItem(description="Refund", quantity=Decimal(1), unit_amount=inv.total, account_code="200")],
     )
-    created = xero.accounting.create_credit_notes(
-        xero.tenant_id, CreditNotes(credit_notes=[note])
-    ).credit_notes[0]
+    created = xero.accounting.create_credit_notes(xero.tenant_id, CreditNotes(credit_notes=[note])).credit_notes[0]
     assert created.remaining_credit == inv.total and created.status == "AUTHORISED"
 
     part = Decimal("10.00")
@@ -206,9 +194,7 @@ def test_credit_note_allocation_reduces_amount_due(xero: XeroClient) -> None:
     allocation = xero.accounting.create_credit_note_allocation(
         xero.tenant_id,
         created.credit_note_id,
-        Allocations(
-            allocations=[Allocation(invoice=Invoice(invoice_id=inv.id), amount=part, date=date(2024, 6, 2))]
-        ),
+        Allocations(allocations=[Allocation(invoice=Invoice(invoice_id=inv.id), amount=part, date=date(2024, 6, 2))]),
     ).allocations[0]
     assert allocation.amount == part
     credited = xero.accounting.get_invoice(xero.tenant_id, inv.id).invoices[0]
@@ -220,9 +206,7 @@ def test_credit_note_allocation_reduces_amount_due(xero: XeroClient) -> None:
         xero.tenant_id,
         created.credit_note_id,
         Allocations(
-            allocations=[
-                Allocation(invoice=Invoice(invoice_id=inv.id), amount=inv.total - part, date=date(2024, 6, 3))
-            ]
+            allocations=[Allocation(invoice=Invoice(invoice_id=inv.id), amount=inv.total - part, date=date(2024, 6, 3))]
         ),
     )
     settled = xero.accounting.get_invoice(xero.tenant_id, inv.id).invoices[0]
@@ -240,18 +224,14 @@ def test_credit_note_allocation_reduces_amount_due(xero: XeroClient) -> None:
     xero.accounting.create_credit_note_allocation(
         xero.tenant_id,
         created.credit_note_id,
-        Allocations(
-            allocations=[Allocation(invoice=Invoice(invoice_id=inv.id), amount=part, date=date(2024, 6, 3))]
-        ),
+        Allocations(allocations=[Allocation(invoice=Invoice(invoice_id=inv.id), amount=part, date=date(2024, 6, 3))]),
     )
     with pytest.raises(AccountingBadRequestException):
         xero.accounting.create_credit_note_allocation(
             xero.tenant_id,
             created.credit_note_id,
             Allocations(
-                allocations=[
-                    Allocation(invoice=Invoice(invoice_id=inv.id), amount=Decimal(1), date=date(2024, 6, 3))
-                ]
+                allocations=[Allocation(invoice=Invoice(invoice_id=inv.id), amount=Decimal(1), date=date(2024, 6, 3))]
             ),
         )
 
@@ -260,9 +240,7 @@ def test_list_payments_and_credit_notes(xero: XeroClient) -> None:
     inv = _open_invoice(xero)
     xero.advance(minutes=5)
     since = xero.sandbox.clock.now()
-    made = xero.accounting.create_payments(
-        xero.tenant_id, Payments(payments=[_pay(inv.id, "3.00")])
-    ).payments[0]
+    made = xero.accounting.create_payments(xero.tenant_id, Payments(payments=[_pay(inv.id, "3.00")])).payments[0]
     recent = xero.accounting.get_payments(xero.tenant_id, if_modified_since=since).payments
     assert [p.payment_id for p in recent] == [made.payment_id]
     assert recent[0].invoice.invoice_id == made.invoice.invoice_id

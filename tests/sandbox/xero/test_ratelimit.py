@@ -88,9 +88,7 @@ def test_limits_can_be_lifted_at_runtime(make_sandbox: MakeSandbox, xero_for: Xe
         xero.accounting.get_organisations(xero.tenant_id)
 
 
-def test_urllib3_under_the_sdk_sleeps_retry_after_and_retries_by_itself(
-    make_sandbox: MakeSandbox, xero_for
-) -> None:
+def test_urllib3_under_the_sdk_sleeps_retry_after_and_retries_by_itself(make_sandbox: MakeSandbox, xero_for) -> None:
     """What production code gets by default: a 429 with Retry-After on a GET never reaches
     the caller while urllib3 has retries left (it sleeps Retry-After seconds, real time)."""
     sb = make_sandbox(faults="429burst=2,retry_after=0")

@@ -74,9 +74,7 @@ def test_bulk_generation_and_a_1000_invoice_page_are_fast() -> None:
     page = list(tenant.invoices_by_update())[5_000:6_000]
     started = time.perf_counter()
     body = wire.dumps(
-        wire.envelope(
-            "Invoices", [wire.invoice(i, tenant) for i in page], "x", 0, wire.pagination(6, 1000, 20_000)
-        )
+        wire.envelope("Invoices", [wire.invoice(i, tenant) for i in page], "x", 0, wire.pagination(6, 1000, 20_000))
     )
     assert time.perf_counter() - started < 0.5
     assert body.count(b'"InvoiceID"') == 1000

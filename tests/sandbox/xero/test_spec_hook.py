@@ -65,8 +65,7 @@ def test_checker_rejects_what_the_spec_rejects(spec_checker: SpecChecker) -> Non
         bad = {"Invoices": [{**good["Invoices"][0], field: value}]}
         assert spec_checker.check(_exchange(bad)) is not None, (field, value)
     assert (
-        spec_checker.check(_exchange({"Payments": [{"IsReconciled": "false"}]}, "/api.xro/2.0/Payments"))
-        is not None
+        spec_checker.check(_exchange({"Payments": [{"IsReconciled": "false"}]}, "/api.xro/2.0/Payments")) is not None
     )  # the spec example bug SOURCE.md warns about
     assert spec_checker.check(_exchange({"whatever": 1}, status=418)) is not None
 
@@ -82,16 +81,10 @@ def test_checker_covers_identity_oauth_and_problem_bodies(spec_checker: SpecChec
     }
     assert spec_checker.check(_exchange([connection], "/Connections", area="identity")) is None
     assert (
-        spec_checker.check(_exchange([{**connection, "tenantId": "nope"}], "/Connections", area="identity"))
-        is not None
+        spec_checker.check(_exchange([{**connection, "tenantId": "nope"}], "/Connections", area="identity")) is not None
     )
-    assert (
-        spec_checker.check(_exchange({"error": "invalid_grant"}, "/connect/token", 400, "POST", "oauth"))
-        is None
-    )
-    assert (
-        spec_checker.check(_exchange({"error": "teapot"}, "/connect/token", 400, "POST", "oauth")) is not None
-    )
+    assert spec_checker.check(_exchange({"error": "invalid_grant"}, "/connect/token", 400, "POST", "oauth")) is None
+    assert spec_checker.check(_exchange({"error": "teapot"}, "/connect/token", 400, "POST", "oauth")) is not None
     assert (
         spec_checker.check(
             _exchange(

@@ -135,9 +135,7 @@ def test_background_delivery_batches_and_retries(make_sandbox: MakeSandbox, rece
     assert [d.status for d in sb.webhooks.deliveries] == [500, 200]
 
 
-def test_rolled_back_batches_send_nothing(
-    make_sandbox: MakeSandbox, receiver: Receiver, xero_for: XeroFor
-) -> None:
+def test_rolled_back_batches_send_nothing(make_sandbox: MakeSandbox, receiver: Receiver, xero_for: XeroFor) -> None:
     from xero_python.accounting import Contact, Invoices, LineItem
     from xero_python.exceptions import AccountingBadRequestException
 
@@ -147,17 +145,13 @@ def test_rolled_back_batches_send_nothing(
         type="ACCREC",
         contact=Contact(name="Rollback Ltd"),
         status="DRAFT",
-        line_items=[
-            LineItem(description="a", quantity=Decimal(1), unit_amount=Decimal(1), account_code="200")
-        ],
+        line_items=[LineItem(description="a", quantity=Decimal(1), unit_amount=Decimal(1), account_code="200")],
     )
     bad = Invoice(
         type="ACCREC",
         contact=Contact(name="Rollback Ltd"),
         status="AUTHORISED",
-        line_items=[
-            LineItem(description="b", quantity=Decimal(1), unit_amount=Decimal(1), account_code="nope")
-        ],
+        line_items=[LineItem(description="b", quantity=Decimal(1), unit_amount=Decimal(1), account_code="nope")],
     )
     with pytest.raises(AccountingBadRequestException):
         xero.accounting.create_invoices(xero.tenant_id, Invoices(invoices=[good, bad]))

@@ -21,9 +21,7 @@ def test_decimals_keep_exact_digits_and_dates_are_xeros() -> None:
         "Flag": False,
     }
     raw = wire.dumps(doc).decode()
-    assert raw == (
-        '{"Amount":46.00,"Rate":0.610000,"Text":"a/b","Date":"\\/Date(1706659200000+0000)\\/","Flag":false}'
-    )
+    assert raw == ('{"Amount":46.00,"Rate":0.610000,"Text":"a/b","Date":"\\/Date(1706659200000+0000)\\/","Flag":false}')
     parsed = json.loads(raw, parse_float=Decimal)
     assert parsed["Amount"] == Decimal("46.00") and parsed["Date"] == "/Date(1706659200000+0000)/"
 
@@ -62,10 +60,7 @@ def test_parse_date_rejects_garbage() -> None:
     ],
 )
 def test_if_modified_since_forms(header: str) -> None:
-    assert (
-        wire.parse_if_modified_since(header)
-        == int(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()) * 1000
-    )
+    assert wire.parse_if_modified_since(header) == int(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()) * 1000
 
 
 def test_if_modified_since_garbage_is_ignored() -> None:
