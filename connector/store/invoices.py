@@ -53,17 +53,8 @@ def state_columns(state: InvoiceState) -> dict[str, object]:
 
 
 def write_state(row: Invoice, state: InvoiceState) -> None:
-    row.status = state.status.value
-    row.mode = state.mode.value
-    row.amount_due = state.amount_due.amount
-    row.due_date = state.due_date
-    row.collection_date = state.collection_date
-    row.attempts = state.attempts
-    row.paid_via = state.paid_via.value if state.paid_via else None
-    row.needs_attention = state.needs_attention
-    row.ledger_status = state.ledger_status.value
-    row.payment_posted = state.payment_posted
-    row.paid_amount = state.paid_amount.amount if state.paid_amount else None
+    for column, value in state_columns(state).items():
+        setattr(row, column, value)
 
 
 def find_invoice(session: Session, ref: str, connection: str | None = None) -> Invoice:
