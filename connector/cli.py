@@ -311,13 +311,7 @@ def collection_confirmed(
     reference: ReferenceOption = "",
 ) -> None:
     """The bank confirmed the direct debit (submitted → paid)."""
-    d = _date(on)
-    _platform_event(
-        ctx,
-        invoices,
-        lambda row, amt: CollectionConfirmed(occurred_on=d, amount=amt, reference=reference),
-        amount,
-    )
+    _money_in(ctx, CollectionConfirmed, invoices, amount, on, reference)
 
 
 @platform_app.command("request-sent")
@@ -336,13 +330,15 @@ def payment_received(
     reference: ReferenceOption = "",
 ) -> None:
     """The customer paid a payment request (outstanding/overdue → paid)."""
+    _money_in(ctx, PaymentReceived, invoices, amount, on, reference)
+
+
+def _money_in(
+    ctx: typer.Context, kind: Any, invoices: list[str], amount: str | None, on: str | None, reference: str
+) -> None:
+    """The platform has the money (a confirmed debit or a paid request): the same options, another event."""
     d = _date(on)
-    _platform_event(
-        ctx,
-        invoices,
-        lambda row, amt: PaymentReceived(occurred_on=d, amount=amt, reference=reference),
-        amount,
-    )
+    _platform_event(ctx, invoices, lambda row, amt: kind(occurred_on=d, amount=amt, reference=reference), amount)
 
 
 @platform_app.command("payout")
