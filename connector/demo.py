@@ -25,14 +25,16 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from connector.actions import Actor
+from connector.actions import platform as platform_actions
+from connector.actions.sync import run_sync
 from connector.config import Config
-from connector.domain import CollectionConfirmed, CollectionFailed, CollectionStarted
 from connector.ledgers.oauth import OAuthClient, consent_url, exchange_code, new_state
 from connector.ledgers.xero import SCOPES, XeroLedger
+from connector.render import console, fail, print_status, print_sync_summary, print_timeline, with_progress
 from connector.runtime import Runtime, open_runtime
 from connector.store.models import Connection, Invoice
 from connector.store.secrets import ConnectionTokens
-from connector.sync.apply import apply_event, record_payout
 from connector.sync.connect import ledger_for, save_token, vault_for, xero_app
 
 SECRET_ENV = "CONNECTOR_DEMO_XERO_SECRET"
@@ -47,7 +49,6 @@ def demo(
     ledger: Annotated[str, typer.Option("--ledger", help="xero or quickbooks")] = "xero",
 ) -> None:
     """Run the connector end to end against a local Xero (or QuickBooks Online) sandbox."""
-    from connector.cli import console, fail, print_status, print_sync_summary, print_timeline, run_sync_with_progress
     from connector.reports import status_report, timeline
 
     if ledger not in ("xero", "quickbooks"):
@@ -65,7 +66,7 @@ def demo(
         console.print(f"Consent given, code exchanged, token stored encrypted; organisation: [bold]{org}[/]")
 
         console.rule("[bold]2. Import")
-        print_sync_summary(run_sync_with_progress(rt, None))
+        print_sync_summary(with_progress(lambda **kw: run_sync(rt, **kw)))
         with rt.transaction() as session:
             print_status(status_report(session))
 
@@ -77,7 +78,7 @@ def demo(
         )
 
         console.rule(f"[bold]4. Push to {name}")
-        print_sync_summary(run_sync_with_progress(rt, None))
+        print_sync_summary(with_progress(lambda **kw: run_sync(rt, **kw)))
 
         console.rule(f"[bold]5. What {name} shows now (re-read through its API)")
         _show_ledger(rt, [c.external_id for c in chosen])
@@ -221,26 +222,25 @@ def _connect(rt: Runtime, xero: object) -> str:
 
 
 def _play_platform(rt: Runtime) -> tuple[list[Invoice], Invoice]:
-    today = date.today()
-    with rt.transaction() as session:
+    """The platform's events, through the same actions its API and the CLI use."""
+    with rt.sessions() as session:
         scheduled = list(session.scalars(select(Invoice).where(Invoice.status == "scheduled").order_by(Invoice.id)))
         currency = Counter(i.currency for i in scheduled).most_common(1)[0][0]  # the organisation's own
         chosen = [i for i in scheduled if i.currency == currency][:5]
-        for inv in chosen:
-            apply_event(session, inv, CollectionStarted(occurred_on=today))
-        failing = chosen[1]
-        apply_event(session, failing, CollectionFailed(occurred_on=today, detail="insufficient funds"))
-        apply_event(session, failing, CollectionStarted(occurred_on=today))
-        for inv in chosen:
-            apply_event(session, inv, CollectionConfirmed(occurred_on=today, reference=f"DD-{inv.number}"))
-        fee = sum((inv.paid_amount * Decimal("0.01") + Decimal("0.20") for inv in chosen), Decimal(0))
-        record_payout(session, chosen, on=today, fee=fee.quantize(Decimal("0.01")), reference="PO-DEMO-1")
+    refs = [f"#{inv.id}" for inv in chosen]
+    failing = chosen[1]
+    platform = Actor.platform("demo platform")
+    platform_actions.record_event(rt, "collection_started", refs, actor=platform)
+    platform_actions.record_event(rt, "collection_failed", [refs[1]], actor=platform, reason="insufficient funds")
+    platform_actions.record_event(rt, "collection_started", [refs[1]], actor=platform)
+    for ref, inv in zip(refs, chosen, strict=True):
+        platform_actions.record_event(rt, "collection_confirmed", [ref], actor=platform, reference=f"DD-{inv.number}")
+    fee = sum((inv.amount_due * Decimal("0.01") + Decimal("0.20") for inv in chosen), Decimal(0))
+    platform_actions.record_payout(rt, refs, actor=platform, fee=fee.quantize(Decimal("0.01")), reference="PO-DEMO-1")
     return chosen, failing
 
 
 def _show_ledger(rt: Runtime, external_ids: list[str]) -> None:
-    from connector.cli import console
-
     with rt.sessions() as session:
         ledger = ledger_for(rt, session.scalars(select(Connection)).one())
     table = Table(title="Invoices in the ledger")

@@ -13,13 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector.domain import InvoiceStatus
+from connector.domain.money import format_amount
 from connector.store.models import ActivityEvent, Connection, Invoice, OutboxEntry, QuarantinedRecord
 from connector.store.types import utcnow
 
 PLATFORM_CHANNEL = "(platform)"
 
 
-def status_report(session: Session, conflict_window: timedelta = timedelta(days=30)) -> dict[str, Any]:
+def status_report(
+    session: Session, conflict_window: timedelta = timedelta(days=30), attention_limit: int = 20
+) -> dict[str, Any]:
     """Counts per status per connection, and every kind of thing a person must look at."""
     counts: dict[str, dict[str, int]] = {}
     rows = session.execute(
@@ -36,11 +39,17 @@ def status_report(session: Session, conflict_window: timedelta = timedelta(days=
 
     since = utcnow() - conflict_window
     attention = {
-        "collection_retries_exhausted": _count(
+        "invoices_needing_attention": _count(
             session,
             select(func.count())
             .select_from(Invoice)
             .where(Invoice.needs_attention.is_(True), Invoice.deleted_at.is_(None)),
+        ),
+        "refunds_due": _count(
+            session,
+            select(func.count())
+            .select_from(Invoice)
+            .where(Invoice.refund_due.is_not(None), Invoice.deleted_at.is_(None)),
         ),
         "conflicts_recent": _count(
             session,
@@ -71,11 +80,34 @@ def status_report(session: Session, conflict_window: timedelta = timedelta(days=
         for c in session.scalars(select(Connection).order_by(Connection.name))
     ]
     return {
+        "attention_items": attention_items(session, limit=attention_limit),
         "statuses": [s.value for s in InvoiceStatus],
         "counts": {conn: {s.value: n for s, n in by.items()} for conn, by in sorted(counts.items())},
         "needs_attention": attention,
         "connections": connections,
     }
+
+
+def attention_items(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+    """The invoices a person must look at, money first (a refund due), each with why and how much."""
+    rows = session.scalars(
+        select(Invoice)
+        .where(Invoice.needs_attention.is_(True) | (Invoice.refund_due.is_not(None)), Invoice.deleted_at.is_(None))
+        .order_by(Invoice.refund_due.is_(None), Invoice.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": inv.id,
+            "number": inv.number,
+            "connection": inv.connection.name if inv.connection else PLATFORM_CHANNEL,
+            "status": inv.status,
+            "currency": inv.currency,
+            "refund_due": format_amount(inv.refund_due, inv.currency) if inv.refund_due else None,
+            "reason": inv.attention_reason or "needs attention",
+        }
+        for inv in rows
+    ]
 
 
 def _count(session: Session, query: Any) -> int:
@@ -98,8 +130,11 @@ def timeline(session: Session, invoice: Invoice) -> dict[str, Any]:
             "mode": invoice.mode,
             "paid_via": invoice.paid_via,
             "currency": invoice.currency,
-            "total": f"{invoice.total:.2f}",
-            "amount_due": f"{invoice.amount_due:.2f}",
+            "total": format_amount(invoice.total, invoice.currency),
+            "amount_due": format_amount(invoice.amount_due, invoice.currency),
+            "paid_amount": format_amount(invoice.paid_amount, invoice.currency) if invoice.paid_amount else None,
+            "refund_due": format_amount(invoice.refund_due, invoice.currency) if invoice.refund_due else None,
+            "attention_reason": invoice.attention_reason,
             "due_date": _iso(invoice.due_date),
             "collection_date": _iso(invoice.collection_date),
             "attempts": invoice.attempts,
@@ -116,6 +151,7 @@ def timeline(session: Session, invoice: Invoice) -> dict[str, Any]:
                 "from": e.from_status,
                 "to": e.to_status,
                 "source": e.source,
+                "actor": e.actor,
                 "detail": e.detail,
             }
             for e in events

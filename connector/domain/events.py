@@ -67,6 +67,19 @@ class LedgerVoided(Event):
     default_source: ClassVar[EventSource] = EventSource.LEDGER
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerPaymentMissing(Event):
+    """A payment we posted is no longer on the ledger's invoice (deleted there, or replaced by a credit).
+
+    ``refund_due`` is set when the ledger shows the invoice paid by other means: the money the
+    platform collected is then applied nowhere and is owed back to the customer.
+    """
+
+    kind: ClassVar[str] = "ledger_payment_missing"
+    default_source: ClassVar[EventSource] = EventSource.LEDGER
+    refund_due: Money | None = None
+
+
 # --- from the platform -----------------------------------------------------------------
 
 
@@ -177,6 +190,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     LedgerAmountChanged,
     LedgerPaidExternally,
     LedgerVoided,
+    LedgerPaymentMissing,
     Approve,
     CollectionStarted,
     CollectionFailed,

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from decimal import Decimal
 
+from connector.domain.money import format_amount
+
 _NOISE = re.compile(r"[^0-9a-z]+")
 _COMPANY_SUFFIX = re.compile(r"\b(ltd|limited|llc|inc|pty|plc|gmbh|co)\b")
 
@@ -23,6 +25,6 @@ def normalise_number(number: str) -> str:
 
 
 def fingerprint(contact: str, number: str, total: Decimal, currency: str) -> str:
-    """sha256 over normalised contact, invoice number, total (to the cent) and currency."""
-    parts = (normalise_contact(contact), normalise_number(number), f"{total:.2f}", currency.upper())
+    """sha256 over normalised contact, invoice number, total (in the currency's minor unit) and currency."""
+    parts = (normalise_contact(contact), normalise_number(number), format_amount(total, currency), currency.upper())
     return hashlib.sha256("|".join(parts).encode()).hexdigest()

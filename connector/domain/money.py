@@ -12,6 +12,45 @@ from decimal import Decimal, InvalidOperation
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
+#: ISO 4217 currencies whose minor unit is not 2 decimals (the list is short and stable); any
+#: other currency has 2. Fingerprints and displays use these, so KWD 10.004 and 10.001 differ.
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+
+
+def minor_units(currency: str) -> int:
+    """How many decimals an amount in ``currency`` has (ISO 4217)."""
+    return MINOR_UNITS.get(currency.upper(), 2)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """``amount`` with its currency's own decimals (JPY 1200, KWD 10.004, NZD 46.00)."""
+    return f"{amount:.{minor_units(currency)}f}"
+
 
 @dataclass(frozen=True, slots=True)
 class Money:
@@ -70,4 +109,4 @@ class Money:
         return self.amount > 0
 
     def __str__(self) -> str:
-        return f"{self.amount:.2f} {self.currency}"
+        return f"{format_amount(self.amount, self.currency)} {self.currency}"

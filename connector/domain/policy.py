@@ -52,6 +52,25 @@ class CollectionPolicy:
     post_payment_at: PostPaymentAt = PostPaymentAt.PAID
     #: An invoice already due when it is placed is collected this many days after it arrives.
     lead_days: int = 3
+    #: The one currency the connection can post (the organisation's base currency, where the clearing
+    #: account is). Invoices in any other currency are refused for collection with the reason: the
+    #: connector posts no exchange rate, so it would misstate clearing (see docs/accounting.md).
+    #: None while the ledger has not told us yet.
+    currency: str | None = None
+
+    def cannot_post(self, currency: str) -> str | None:
+        """Why money in ``currency`` cannot be posted on this connection, or None when it can."""
+        if self.currency is None or currency == self.currency:
+            return None
+        return (
+            f"the invoice is in {currency} but this connection posts only {self.currency} "
+            "(its base currency, where the clearing account is): foreign-currency collection is "
+            "not supported, so collect it outside the platform"
+        )
+
+    def retries_used_up(self, attempts: int) -> bool:
+        """Every collection attempt has been spent: only a person may re-enable collection."""
+        return attempts >= self.retry.max_attempts
 
     def collection_date(self, due_date: date | None, today: date) -> date:
         """Collect on the due date; an invoice already due (or with none) ``lead_days`` from today."""

@@ -102,6 +102,15 @@ TABLE: dict[str, dict[InvoiceStatus, Rule]] = {
         S.VOIDED: nothing("already voided"),
         S.DUPLICATE: SAME,
     },
+    ev.LedgerPaymentMissing.kind: {
+        **_each(
+            {S.DRAFT, S.SCHEDULED, S.OUTSTANDING, S.OVERDUE, S.VOIDED, S.DUPLICATE},
+            nothing("no platform payment to miss"),
+        ),
+        S.SUBMITTED: conflict("the payment posted at collection start is gone from the ledger: payment missing"),
+        S.PAID: conflict("the platform's payment is gone from the ledger: payment missing"),
+        S.SETTLED: conflict("the platform's payment of a settled invoice is gone from the ledger: payment missing"),
+    },
     # platform side
     ev.Approve.kind: {
         S.DRAFT: go(S.SCHEDULED),
@@ -248,6 +257,8 @@ def _placed(state: InvoiceState, today: date, policy: CollectionPolicy) -> Invoi
             return state.but(status=S.VOIDED, collection_date=None)
     if state.mode is CollectionMode.ON_DEMAND:
         return state.but(status=S.OUTSTANDING, collection_date=None)
+    if policy.cannot_post(state.amount_due.currency):  # placed, but never given a collection date
+        return state.but(status=S.SCHEDULED, collection_date=None, needs_attention=True)
     return state.but(status=S.SCHEDULED, collection_date=policy.collection_date(state.due_date, today))
 
 
@@ -268,14 +279,20 @@ def apply(state: InvoiceState, event: ev.Event, policy: CollectionPolicy | None 
         return NoChange(event, state, rule.reason)
     if isinstance(event, ev.PayoutSent) and state.paid_via is not PaidVia.PLATFORM:
         return Refused(event, state, "settled only after a platform payment; this one was paid externally")
-    collected = getattr(event, "amount", None)
-    if rule.target is S.PAID and collected is not None and collected != state.amount_due:
+    if isinstance(event, ev.CollectionStarted | ev.PaymentRequestSent):
+        why = policy.cannot_post(state.amount_due.currency)
+        if why:
+            return Refused(event, state, why)
+    if isinstance(event, ev.CollectionStarted) and policy.retries_used_up(state.attempts):
         return Refused(
             event,
             state,
-            f"collected {collected} but {state.amount_due} is due: partial payments "
-            "are not taken; record the payment in the ledger instead",
+            f"all {policy.retry.max_attempts} collection attempts are used up: a person must "
+            "re-enable collection first",
         )
+    collected = getattr(event, "amount", None)
+    if collected is not None and collected.currency != state.amount_due.currency:
+        return Refused(event, state, f"collected {collected} for an invoice in {state.amount_due.currency}")
     return _transition(state, event, rule, policy)
 
 
@@ -297,6 +314,9 @@ def _transition(state: InvoiceState, event: ev.Event, rule: Rule, policy: Collec
             new_date = event.collection_date or policy.collection_date(state.due_date, today)
             after = after.but(collection_date=new_date, needs_attention=False)
             note = f"collection date {new_date.isoformat()}"
+            if policy.retries_used_up(state.attempts):  # a person re-enables collection
+                after = after.but(attempts=0)
+                note = f"collection re-enabled after {state.attempts} attempts; {note}"
         elif _due_date_moves_collection(state, after, event):
             after = after.but(collection_date=policy.collection_date(after.due_date, today))
         if after == state:
@@ -331,13 +351,20 @@ def _transition(state: InvoiceState, event: ev.Event, rule: Rule, policy: Collec
         if state.payment_posted:
             write, after = LedgerWrite.DELETE_PAYMENT, after.but(payment_posted=False)
     elif isinstance(event, ev.CollectionConfirmed | ev.PaymentReceived):
+        # Money collected is money the ledger must hear of, whatever the amount: refusing it would
+        # not give it back. The push applies what the ledger still shows due and records any
+        # excess as the customer's credit (a refund due); a shortfall stays due in the ledger.
+        collected = event.amount or state.amount_due
+        differs = collected != state.amount_due
         after = after.but(
             paid_via=PaidVia.PLATFORM,
-            paid_amount=state.amount_due,
+            paid_amount=collected,
             amount_due=Money.zero(state.amount_due.currency),
             collection_date=None,
-            needs_attention=False,
+            needs_attention=differs or state.needs_attention,
         )
+        if differs:
+            note = f"collected {collected} while {state.amount_due} was due: the ledger is told exactly what came in"
         if not state.payment_posted:
             write, after = LedgerWrite.PAYMENT, after.but(payment_posted=True)
     elif isinstance(event, ev.PayoutSent):

@@ -6,12 +6,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from connector.ledgers.records import (
     InvoicePage,
     LedgerInvoice,
     Malformed,
+    OrganisationFacts,
     PaymentResult,
     PaymentToPost,
     PayoutResult,
@@ -63,10 +65,25 @@ class Ledger(Protocol):
         """Post payments; each result says whether that one was accepted."""
         ...
 
-    def delete_payment(self, payment_external_id: str, key: str) -> None: ...
+    def delete_payment(self, payment_external_id: str, key: str) -> None:
+        """Remove a payment we posted. Raises ``NotFound`` when gone, ``ValidationError`` with the
+        ledger's reason when the ledger refuses (e.g. the accountant has reconciled it)."""
+        ...
 
     def post_payout(self, payout: PayoutToPost) -> PayoutResult:
-        """The transfer clearing → bank for the net amount, and the fee spent from clearing."""
+        """The transfer clearing → bank for the net amount, and the fee spent from clearing.
+
+        Every element of every write is checked: an element the ledger refused raises
+        ``ValidationError`` with the ledger's message (never recorded as posted)."""
+        ...
+
+    def organisation(self) -> OrganisationFacts:
+        """Base currency and time zone of the organisation (one call; the runner caches it)."""
+        ...
+
+    def account_balance(self, account: str) -> Decimal:
+        """The ledger's own balance of one account (by the code/id used in the connection's
+        settings), read through its API: how reconciliation and the tests check clearing nets to zero."""
         ...
 
 

@@ -64,7 +64,16 @@ class InvoicePage:
 
 @dataclass(frozen=True, slots=True)
 class PaymentToPost:
-    """A payment for the ledger: ``key`` makes the write idempotent (the outbox entry's key)."""
+    """Money the platform collected for one invoice: ``key`` makes the write idempotent.
+
+    ``amount`` is applied to the invoice (it may be 0 when the ledger no longer has anything
+    due, e.g. the invoice was voided while the debit was in flight). ``unapplied`` is the
+    excess the platform collected beyond what the ledger shows due: it is recorded as the
+    customer's credit into the same clearing account (Xero: an Overpayment, a
+    RECEIVE-OVERPAYMENT bank transaction; QuickBooks: the unapplied part of one Payment),
+    so every cent collected is in the ledger and clearing still nets to zero at payout.
+    Both writes carry the ``cx:`` marker in their reference.
+    """
 
     key: str
     invoice_external_id: str
@@ -74,20 +83,28 @@ class PaymentToPost:
     currency: str
     reference: str = ""
     customer_id: str = ""
+    unapplied: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
 class PaymentResult:
     key: str
-    #: The ledger's id for the payment, when it was accepted.
+    #: The ledger's id for the payment, when it was accepted (for an unapplied-only write, its id).
     external_id: str | None = None
     #: The ledger's reason, when it refused this one payment (the others may have gone through).
     error: str | None = None
+    #: The ledger's id for the unapplied credit (Xero Overpayment), when one was written separately.
+    unapplied_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutToPost:
-    """A payout: the net amount moved clearing → bank, and the fee spent from clearing."""
+    """A payout: the net amount moved clearing → bank, and the fee spent from clearing.
+
+    ``net`` may be zero (no transfer, only the fee) or negative: the fee exceeded what was
+    collected, so ``-net`` is moved bank → clearing to cover it. Either way the clearing
+    account nets to zero for the payout.
+    """
 
     key: str
     on: date
@@ -105,3 +122,15 @@ class PayoutResult:
     transfer_id: str | None
     fee_id: str | None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationFacts:
+    """What the connector must know of the organisation to decide dates and currencies."""
+
+    #: ISO 4217 code of the organisation's base (home) currency.
+    base_currency: str
+    #: IANA time zone name (``Pacific/Auckland``) when the ledger tells it (Xero), else None.
+    timezone: str | None = None
+    #: Fixed offset from UTC in minutes, when only that is known (QuickBooks learns it from stamps).
+    utc_offset_minutes: int | None = None

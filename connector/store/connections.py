@@ -38,6 +38,7 @@ def policy_from_settings(settings: dict[str, Any]) -> CollectionPolicy:
         ),
         post_payment_at=PostPaymentAt(settings.get("post_payment_at", "paid")),
         lead_days=int(settings.get("lead_days", 3)),
+        currency=settings.get("currency") or settings.get("base_currency"),
     )
 
 
@@ -54,7 +55,8 @@ def sync_connections(session: Session, config: Config) -> list[Connection]:
         if entry.tenant_id:
             row.tenant_id = entry.tenant_id
         row.collection_mode = entry.collection_mode.value
-        row.settings = settings_of(entry)
+        # What the connector learned of the organisation (currency, time zone) survives a restart.
+        row.settings = {**(row.settings or {}), **settings_of(entry)}
         rows.append(row)
     session.flush()
     return rows

@@ -87,6 +87,7 @@ class Invoice(Base):
         Index("ix_invoices_connection_status", "connection_id", "status"),
         Index("ix_invoices_fingerprint", "fingerprint"),
         Index("ix_invoices_number", "number"),
+        Index("ix_invoices_attention", "needs_attention"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +109,10 @@ class Invoice(Base):
     collection_date: Mapped[date | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Why a person must look (a conflict, a refused delete, money to refund); cleared when resolved.
+    attention_reason: Mapped[str | None] = mapped_column(Text)
+    #: Money collected beyond what the ledger showed due: recorded as the customer's credit, owed back.
+    refund_due: Mapped[Decimal | None]
     payment_posted: Mapped[bool] = mapped_column(Boolean, default=False)
     ledger_status: Mapped[str] = mapped_column(String(20))
     #: The ledger's own amount due when we last read it (the platform's may differ: see ledger_changes).
@@ -151,6 +156,8 @@ class ActivityEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any] | None]
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
+    #: Who acted (a person's login, the platform account, "system"): support reads it in the timeline.
+    actor: Mapped[str | None] = mapped_column(String(100))
 
     invoice: Mapped[Invoice] = relationship(back_populates="activity")
 
@@ -168,7 +175,7 @@ class OutboxEntry(Base):
     kind: Mapped[str] = mapped_column(String(30))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[dict[str, Any]]
-    #: pending | sending | done | rejected
+    #: pending | sending | done | rejected | held | ignored
     state: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -222,7 +229,10 @@ class QuarantinedRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when a readable version arrived, a person released it (re-applied) or dismissed it.
     resolved_at: Mapped[datetime | None]
+    dismissed_reason: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class AppendOnlyError(RuntimeError):

@@ -213,8 +213,13 @@ def apply_event(
     source: EventSource | None = None,
     sync_run_id: int | None = None,
     data: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> Outcome:
-    """Ask the domain, then write the outcome; the caller commits (or rolls back) the whole."""
+    """Ask the domain, then write the outcome; the caller commits (or rolls back) the whole.
+
+    A conflict is never only a line in the log: the invoice is flagged for a person with the
+    reason (and any refund the event says is due), until someone resolves it.
+    """
     source = source or event.default_source
     before = state_of(invoice)
     outcome = apply(before, event, policy_for(invoice.connection))
@@ -240,10 +245,20 @@ def apply_event(
             detail,
             sync_run_id=sync_run_id,
             data=data,
+            actor=actor,
         )
+        if outcome.after is not None and outcome.after.needs_attention and not before.needs_attention:
+            invoice.attention_reason = detail
+        elif outcome.after is not None and not outcome.after.needs_attention:
+            invoice.attention_reason = None
         if outcome.ledger_write is not None and outcome.ledger_write is not LedgerWrite.PAYOUT:
             _outbox_for_invoice(session, invoice, outcome.ledger_write, event)
     else:
+        if isinstance(outcome, Conflict):
+            flag_attention(invoice, outcome.reason + (f" ({event.detail})" if event.detail else ""))
+            refund = getattr(event, "refund_due", None)
+            if refund is not None and refund.is_positive:
+                invoice.refund_due = (invoice.refund_due or Decimal(0)) + refund.amount
         log_activity(
             session,
             invoice,
@@ -255,8 +270,18 @@ def apply_event(
             outcome.reason + (f" ({event.detail})" if event.detail else ""),
             sync_run_id=sync_run_id,
             data=data,
+            actor=actor,
         )
     return outcome
+
+
+def flag_attention(invoice: Invoice, reason: str) -> None:
+    """Put the invoice on the attention list with why; an earlier reason is kept in front."""
+    invoice.needs_attention = True
+    if not invoice.attention_reason:
+        invoice.attention_reason = reason
+    elif reason not in invoice.attention_reason:
+        invoice.attention_reason = f"{invoice.attention_reason}; {reason}"
 
 
 def record_payout(
@@ -268,14 +293,20 @@ def record_payout(
     reference: str,
     net: Decimal | None = None,
     source: EventSource = EventSource.PLATFORM,
+    actor: str | None = None,
 ) -> tuple[list[Outcome], OutboxEntry | None]:
     """Settle paid invoices with one payout: one transfer (net) and one fee expense in the ledger."""
     if not invoices:
         raise PayoutError("a payout needs at least one invoice")
     connections = {inv.connection_id for inv in invoices}
     currencies = {inv.currency for inv in invoices}
-    if len(connections) > 1 or len(currencies) > 1:
-        raise PayoutError("one payout covers invoices of one connection and one currency")
+    if len(connections) > 1:
+        raise PayoutError("one payout covers invoices of one connection; split it per connection")
+    if len(currencies) > 1:
+        raise PayoutError(
+            f"one payout covers invoices of one currency, these are in {', '.join(sorted(currencies))}: "
+            "the platform must report one payout per currency"
+        )
     settled = [inv for inv in invoices if inv.status == "paid" and inv.paid_via == "platform"]
     gross = sum((_paid_amount(inv) for inv in settled), Decimal(0))
     expected_net = gross - fee
@@ -284,7 +315,7 @@ def record_payout(
     if net is not None and net != expected_net:
         raise PayoutError(f"net {net} ≠ paid {gross} − fee {fee} = {expected_net}")
     event = PayoutSent(occurred_on=on, detail=f"payout {reference}" if reference else "", reference=reference)
-    outcomes = [apply_event(session, inv, event, source=source) for inv in invoices]
+    outcomes = [apply_event(session, inv, event, source=source, actor=actor) for inv in invoices]
     moved = [
         inv
         for inv, out in zip(invoices, outcomes, strict=True)
@@ -357,9 +388,11 @@ def log_activity(
     *,
     sync_run_id: int | None = None,
     data: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> None:
     session.add(
         ActivityEvent(
+            actor=actor,
             invoice_id=invoice.id,
             occurred_at=utcnow(),
             kind=kind,

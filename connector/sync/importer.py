@@ -12,6 +12,7 @@ import json
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,12 +20,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector.domain import Conflict, LedgerStatus, Money, Transition
-from connector.domain.ledger_changes import LedgerSnapshot, ledger_events
-from connector.ledgers.base import Ledger
+from connector.domain.ledger_changes import LedgerSnapshot, OurPayment, ledger_events
+from connector.ledgers.base import Ledger, marker
 from connector.ledgers.records import InvoicePage, LedgerInvoice, Malformed
 from connector.mapping import Mapping, Placement, Skip, Unmapped, load_mapping
 from connector.store.invoices import state_of
-from connector.store.models import Connection, Invoice, QuarantinedRecord, SyncCursor
+from connector.store.models import Connection, Invoice, OutboxEntry, QuarantinedRecord, SyncCursor
 from connector.store.types import utcnow
 from connector.sync.apply import NewInvoice, apply_event, create_invoices
 from connector.sync.runs import RunCounts
@@ -148,6 +149,7 @@ def apply_page(
             select(Invoice).where(Invoice.connection_id == connection.id, Invoice.external_id.in_(latest))
         )
     }
+    ours = _our_payments(session, list(known.values()))
     new: list[NewInvoice] = []
     readable: list[str] = []
     for record in latest.values():
@@ -163,7 +165,16 @@ def apply_page(
         if existing is None:
             new.append(_new_invoice(record, placement))
         else:
-            _follow(session, existing, record, placement, today=today, run_id=run_id, counts=counts)
+            _follow(
+                session,
+                existing,
+                record,
+                placement,
+                today=today,
+                run_id=run_id,
+                counts=counts,
+                ours=_ours_on(record, existing, ours.get(existing.id)),
+            )
     create_invoices(session, connection, new, today=today, sync_run_id=run_id, load=False)
     counts.placed += len(new)
     if readable:
@@ -204,6 +215,7 @@ def _follow(
     today: date,
     run_id: int | None,
     counts: RunCounts,
+    ours: OurPayment = OurPayment.NONE,
 ) -> None:
     """An invoice we hold changed in the ledger: diff against what the ledger said last time."""
     before = LedgerSnapshot(
@@ -212,7 +224,7 @@ def _follow(
         due_date=invoice.ledger_due_date if invoice.ledger_amount_due is not None else invoice.due_date,
     )
     after = LedgerSnapshot(placement.ledger_status, Money(record.amount_due, record.currency), record.due_date)
-    events = ledger_events(before, after, state_of(invoice), today, placement.label)
+    events = ledger_events(before, after, state_of(invoice), today, placement.label, ours)
     outcomes = [apply_event(session, invoice, event, sync_run_id=run_id) for event in events]
     if any(isinstance(o, Transition) for o in outcomes):
         counts.changed += 1
@@ -225,6 +237,68 @@ def _follow(
     invoice.ledger_updated_at = record.updated_at
     invoice.contact_name = record.contact_name
     invoice.number = record.number
+
+
+@dataclass
+class _Ours:
+    """What the outbox says about our payments on one invoice."""
+
+    #: (marker, ledger id) of payments we posted and did not delete ourselves.
+    posted: list[tuple[str, str | None]] = field(default_factory=list)
+    #: Markers and ledger ids of every payment we ever wrote for it (deleted ones included).
+    every: set[str] = field(default_factory=set)
+    #: A delete of ours is waiting, refused or in flight: a payment still there is ours.
+    delete_pending: bool = False
+
+
+def _our_payments(session: Session, invoices: list[Invoice]) -> dict[int, _Ours]:
+    """One query per page: for each invoice that has had a platform payment, what we wrote."""
+    ids = [i.id for i in invoices if i.payment_posted or i.paid_via == "platform" or i.attempts]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            OutboxEntry.invoice_id,
+            OutboxEntry.kind,
+            OutboxEntry.state,
+            OutboxEntry.idempotency_key,
+            OutboxEntry.ledger_reference,
+        ).where(OutboxEntry.invoice_id.in_(ids), OutboxEntry.kind.in_(("payment", "delete_payment")))
+    ).all()
+    found: dict[int, _Ours] = {}
+    deleted: set[str] = set()
+    for invoice_id, kind, state, key, reference in rows:
+        ours = found.setdefault(invoice_id, _Ours())
+        if kind == "delete_payment":
+            if state == "done" and reference:
+                deleted.add(reference)
+            elif state != "done":
+                ours.delete_pending = True
+            continue
+        ours.every.add(marker(key))
+        if reference:
+            ours.every.add(reference)
+        if state == "done":
+            ours.posted.append((marker(key), reference))
+    for ours in found.values():
+        ours.posted = [(m, r) for m, r in ours.posted if r not in deleted]
+    return found
+
+
+def _ours_on(record: LedgerInvoice, invoice: Invoice, ours: _Ours | None) -> OurPayment:
+    """Is a payment of ours on the ledger's invoice, missing from it, or none expected?"""
+    if ours is None:
+        return OurPayment.NONE
+    on_ledger = {p.external_id for p in record.payments} | {
+        m for p in record.payments for m in ours.every if m.startswith("cx:") and m in p.reference
+    }
+    if on_ledger & ours.every:
+        return OurPayment.PRESENT
+    if ours.posted and not ours.delete_pending:
+        if invoice.attention_reason and "payment missing" in invoice.attention_reason:
+            return OurPayment.NONE  # already flagged: one line in the timeline, not one per re-read
+        return OurPayment.MISSING
+    return OurPayment.NONE
 
 
 def _ledger_amount(invoice: Invoice) -> Any:

@@ -11,21 +11,23 @@ invoice's amount due is re-read: an invoice already paid in the ledger is not pa
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.domain import EventSource, LedgerStatus
+from connector.domain.money import format_amount
 from connector.ledgers.base import Ledger, marker
 from connector.ledgers.errors import DailyLimitError, LedgerError, NotFound, ReconnectRequired
-from connector.ledgers.records import LedgerInvoice, PaymentToPost, PayoutToPost
+from connector.ledgers.records import LedgerInvoice, PaymentResult, PaymentToPost, PayoutToPost
 from connector.mapping import Placement, load_mapping
 from connector.store.models import Connection, Invoice, OutboxEntry
 from connector.store.types import utcnow
-from connector.sync.apply import log_activity
+from connector.sync.apply import flag_attention, log_activity
 from connector.sync.runs import RunCounts
 
 #: An entry left ``sending`` longer than this was interrupted (a crash): it is taken up again.
@@ -81,10 +83,20 @@ def push(
     payments = ids["payment"]
     for start in range(0, len(payments), size):
         _push_payments(
-            transaction, ledger, payments[start : start + size], accounts, mapping, counts, run_id, crash_after_send
+            transaction,
+            ledger,
+            payments[start : start + size],
+            accounts,
+            mapping,
+            counts,
+            run_id,
+            crash_after_send,
+            lease,
         )
     for entry_id in ids["delete_payment"]:
-        _push_one(transaction, entry_id, counts, _payment_to_delete, lambda req: _delete_payment(ledger, req))
+        _push_one(
+            transaction, entry_id, counts, _payment_to_delete, lambda req: _delete_payment(ledger, req), lease=lease
+        )
     for entry_id in ids["payout"]:
         _push_one(
             transaction,
@@ -93,15 +105,34 @@ def push(
             lambda s, e: _payout_request(s, e, accounts),
             lambda req, i=entry_id: _payout(ledger, req, crash_after_send, i),
             _log_payout,
+            lease=lease,
         )
     return counts
 
 
-def _mark_sending(session: Session, entries: list[OutboxEntry]) -> None:
-    for e in entries:
-        e.state = "sending"
-        e.attempts += 1
-        e.updated_at = utcnow()
+def _claim(session: Session, entry_ids: list[int], lease: timedelta = SENDING_LEASE) -> list[OutboxEntry]:
+    """Mark entries ``sending`` only if they are still due: one conditional UPDATE each, so two
+    pushers that read the same due list never both send an entry (the loser claims nothing)."""
+    now = utcnow()
+    claimed = []
+    for entry_id in entry_ids:
+        result = session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == entry_id,
+                or_(
+                    OutboxEntry.state == "pending",
+                    and_(OutboxEntry.state == "sending", OutboxEntry.updated_at <= now - lease),
+                ),
+            )
+            .values(state="sending", attempts=OutboxEntry.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            entry = session.get(OutboxEntry, entry_id)
+            session.refresh(entry)
+            claimed.append(entry)
+    return claimed
 
 
 def _push_payments(
@@ -113,11 +144,14 @@ def _push_payments(
     counts: RunCounts,
     run_id: int | None,
     crash_after_send: Callable[[list[int]], None] | None,
+    lease: timedelta = SENDING_LEASE,
 ) -> None:
     with transaction() as session:
-        entries = [session.get(OutboxEntry, i) for i in entry_ids]
-        _mark_sending(session, entries)
+        entries = _claim(session, entry_ids, lease)
+        entry_ids = [e.id for e in entries]
         wanted = {e.id: (e.payload["external_id"], Decimal(e.payload["amount"]), e.idempotency_key) for e in entries}
+    if not entries:
+        return
     try:
         found = {
             r.external_id: r
@@ -126,16 +160,19 @@ def _push_payments(
         }
         verdicts: dict[int, tuple[str, str, str | None]] = {}
         to_post: list[PaymentToPost] = []
+        plans: dict[int, PaymentPlan] = {}
         with transaction() as session:
             for entry_id, (external_id, amount, key) in wanted.items():
                 entry = session.get(OutboxEntry, entry_id)
-                verdict = _check_payment(found.get(external_id), amount, key, mapping)
-                if verdict is None:
+                plan = plan_payment(found.get(external_id), amount, key, mapping)
+                if isinstance(plan, PaymentPlan):
+                    plans[entry_id] = plan
                     to_post.append(
                         PaymentToPost(
                             key=key,
                             invoice_external_id=external_id,
-                            amount=amount,
+                            amount=plan.applied,
+                            unapplied=plan.unapplied,
                             on=date.fromisoformat(entry.payload["date"]),
                             account=accounts["clearing"],
                             currency=entry.payload["currency"],
@@ -144,7 +181,7 @@ def _push_payments(
                         )
                     )
                 else:
-                    verdicts[entry_id] = verdict
+                    verdicts[entry_id] = plan
         results = {r.key: r for r in ledger.post_payments(to_post)}
         if crash_after_send:
             crash_after_send(entry_ids)
@@ -166,27 +203,58 @@ def _push_payments(
                 state, detail, reference = verdicts[entry_id]
                 _settle(session, entry, state, detail, counts, run_id, reference=reference)
             elif key in results and results[key].external_id:
-                _settle(
-                    session,
-                    entry,
-                    "done",
-                    f"payment {entry.payload['amount']} {entry.payload['currency']} "
-                    f"posted to the ledger (payment {results[key].external_id})",
-                    counts,
-                    run_id,
-                    reference=results[key].external_id,
-                )
+                plan = plans[entry_id]
+                result = results[key]
+                _settle(session, entry, "done", plan.describe(result), counts, run_id, reference=result.external_id)
+                _flag_money(session, entry, plan)
             else:
                 error = results[key].error if key in results else "the ledger did not answer for this payment"
                 _settle(session, entry, "rejected", f"the ledger refused the payment: {error}", counts, run_id)
 
 
-def _check_payment(
+@dataclass(frozen=True, slots=True)
+class PaymentPlan:
+    """How the money collected for one invoice goes into the ledger: every cent, exactly once."""
+
+    collected: Decimal
+    #: Applied to the invoice: the lesser of collected and what the ledger shows due.
+    applied: Decimal
+    #: The excess, recorded as the customer's credit in clearing: owed back (refund due).
+    unapplied: Decimal
+    #: What the ledger still shows due after our payment (the bank took less than is due now).
+    still_due: Decimal
+    ledger_said: str
+    currency: str
+
+    def describe(self, result: PaymentResult) -> str:
+        money = lambda x: f"{format_amount(x, self.currency)} {self.currency}"  # noqa: E731
+        parts = []
+        if self.applied:
+            parts.append(f"payment {money(self.applied)} posted to the ledger (payment {result.external_id})")
+        if self.unapplied:
+            what = f"overpayment {result.unapplied_id}" if result.unapplied_id else "unapplied on the payment"
+            parts.append(
+                f"{money(self.unapplied)} collected beyond the {money(self.applied)} the ledger showed due "
+                f"({self.ledger_said}) recorded as the customer's credit in clearing ({what})"
+            )
+        return "; ".join(parts)
+
+
+def plan_payment(
     invoice: LedgerInvoice | None, amount: Decimal, key: str, mapping: Any
-) -> tuple[str, str, str | None] | None:
-    """None when the payment should be posted; otherwise (state, why, ledger id) without posting."""
+) -> PaymentPlan | tuple[str, str, str | None]:
+    """What to post for ``amount`` collected, from the ledger's invoice as it is now.
+
+    Returns a plan, or (state, why, ledger id) when nothing is to be posted: our payment is
+    already there (a crash after the ledger's answer), or the invoice is gone from the ledger.
+    """
     if invoice is None:
-        return ("rejected", "the invoice is not in the ledger any more; payment not posted", None)
+        return (
+            "rejected",
+            f"the invoice is not in the ledger any more: the {amount} collected could not be recorded "
+            "against it; record it as the customer's credit by hand, or refund it",
+            None,
+        )
     tag = marker(key)
     ours = [p for p in invoice.payments if tag in p.reference]
     if ours:
@@ -197,21 +265,31 @@ def _check_payment(
         )
     placement = mapping.place(invoice)
     status = placement.ledger_status if isinstance(placement, Placement) else None
-    if status is not LedgerStatus.OPEN or invoice.amount_due == 0:
-        return (
-            "rejected",
-            f"the ledger shows the invoice {invoice.status.lower()} with {invoice.amount_due} due: "
-            "payment not posted, so it is not paid twice; support must reconcile",
-            None,
+    due = invoice.amount_due if status is LedgerStatus.OPEN else Decimal(0)
+    applied = min(amount, max(due, Decimal(0)))
+    said = f"{status.value if status else invoice.status}, {invoice.amount_due} due"
+    return PaymentPlan(amount, applied, amount - applied, due - applied, said, invoice.currency)
+
+
+def _flag_money(session: Session, entry: OutboxEntry, plan: PaymentPlan) -> None:
+    """An excess is a lasting refund due; a shortfall leaves money due in the ledger: both need a person."""
+    invoice = session.get(Invoice, entry.invoice_id) if entry.invoice_id else None
+    if invoice is None:
+        return
+    currency = entry.payload["currency"]
+    if plan.unapplied:
+        invoice.refund_due = (invoice.refund_due or Decimal(0)) + plan.unapplied
+        flag_attention(
+            invoice,
+            f"refund due: {format_amount(plan.unapplied, currency)} {currency} collected beyond what the "
+            f"ledger showed due ({plan.ledger_said}); held as the customer's credit",
         )
-    if invoice.amount_due < amount:
-        return (
-            "rejected",
-            f"the ledger shows only {invoice.amount_due} due, the platform collected {amount}: "
-            "payment not posted; support must reconcile",
-            None,
+    if plan.still_due > 0:
+        flag_attention(
+            invoice,
+            f"the ledger still shows {format_amount(plan.still_due, currency)} {currency} due after the "
+            f"{format_amount(plan.applied, currency)} collected",
         )
-    return None
 
 
 def _settle(
@@ -267,12 +345,19 @@ def _push_one(
     prepare: Callable[[Session, OutboxEntry], Any],
     send: Callable[[Any], tuple[str, str | None]],
     after: Callable[[Session, OutboxEntry, str], None] | None = None,
+    *,
+    lease: timedelta = SENDING_LEASE,
 ) -> None:
     """One entry: read what to send (a transaction), send it (no transaction open), record the outcome."""
     with transaction() as session:
-        entry = session.get(OutboxEntry, entry_id)
-        _mark_sending(session, [entry])
-        request = prepare(session, entry)
+        claimed = _claim(session, [entry_id], lease)
+        if not claimed:
+            return  # another pusher has it
+        request = prepare(session, claimed[0])
+    if isinstance(request, Held):
+        with transaction() as session:
+            _hold(session, session.get(OutboxEntry, entry_id), request.why, counts)
+        return
     try:
         detail, reference = send(request)
     except (ReconnectRequired, DailyLimitError) as exc:
@@ -283,7 +368,14 @@ def _push_one(
             _back_to_pending(transaction, [entry_id], str(exc), counts)
             return
         with transaction() as session:
-            _settle(session, session.get(OutboxEntry, entry_id), "rejected", f"the ledger refused: {exc}", counts, None)
+            entry = session.get(OutboxEntry, entry_id)
+            _settle(session, entry, "rejected", f"the ledger refused: {exc}", counts, None)
+            if entry.kind == "delete_payment" and entry.invoice_id:
+                # The payment stays in the ledger (e.g. reconciled): never shown as paid, a person decides.
+                flag_attention(
+                    session.get(Invoice, entry.invoice_id),
+                    f"the collection failed but the ledger refused to delete our payment: {exc.message}",
+                )
         return
     with transaction() as session:
         entry = session.get(OutboxEntry, entry_id)
@@ -320,8 +412,39 @@ def _delete_payment(ledger: Ledger, request: tuple[str | None, str]) -> tuple[st
     return f"payment {payment_id} deleted in the ledger (the collection failed)", payment_id
 
 
-def _payout_request(session: Session, entry: OutboxEntry, accounts: dict[str, str]) -> PayoutToPost:
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A write that must wait for another (a payout for its invoices' payments)."""
+
+    why: str
+
+
+def _hold(session: Session, entry: OutboxEntry, why: str, counts: RunCounts) -> None:
+    entry.state = "pending"
+    entry.last_error = why
+    entry.next_attempt_at = utcnow() + min(MAX_BACKOFF, timedelta(seconds=30) * 2 ** max(entry.attempts - 1, 0))
+    counts.held += 1
+
+
+def _payout_request(session: Session, entry: OutboxEntry, accounts: dict[str, str]) -> PayoutToPost | Held:
+    """The payout as the ledger will get it, or held while a payment it settles is not in the ledger.
+
+    Posting the transfer first would move money out of clearing that never came in: clearing
+    would go negative. An ignored payment (a person's decision) no longer holds the payout.
+    """
     p = entry.payload
+    waiting = session.execute(
+        select(Invoice.number, OutboxEntry.state)
+        .join(Invoice, Invoice.id == OutboxEntry.invoice_id)
+        .where(
+            OutboxEntry.invoice_id.in_(p.get("invoice_ids", [])),
+            OutboxEntry.kind == "payment",
+            OutboxEntry.state.not_in(("done", "ignored")),
+        )
+    ).all()
+    if waiting:
+        listed = ", ".join(f"{number} ({state})" for number, state in waiting)
+        return Held(f"held until the payments it settles are in the ledger: {listed}")
     return PayoutToPost(
         key=entry.idempotency_key,
         on=date.fromisoformat(p["date"]),

@@ -66,6 +66,7 @@ def sync_connection(
     try:
         with rt.sessions() as session:
             ledger = make_ledger(rt, session.get(Connection, connection_id))
+        _learn_organisation(rt, connection_id, ledger)
         if do_import:
             import_invoices(
                 rt.transaction, connection_id, ledger, today=today, run_id=run_id, counts=counts, on_page=on_progress
@@ -87,6 +88,28 @@ def sync_connection(
     return SyncResult(
         name, "failed" if error else "succeeded", counts, calls, time.perf_counter() - started, error, run_id
     )
+
+
+def _learn_organisation(rt: Runtime, connection_id: int, ledger: Ledger) -> None:
+    """Once per connection: the organisation's base currency and time zone, kept in its settings.
+
+    Placement needs the currency (invoices in another one are never collected) and the overdue
+    sweep the organisation's own date. One ledger call the first time, none after.
+    """
+    read = getattr(ledger, "organisation", None)
+    with rt.sessions() as session:
+        known = session.get(Connection, connection_id).settings or {}
+    if read is None or known.get("base_currency"):
+        return
+    facts = read()
+    learned = {"base_currency": facts.base_currency}
+    if facts.timezone:
+        learned["timezone"] = facts.timezone
+    if facts.utc_offset_minutes is not None:
+        learned["utc_offset_minutes"] = facts.utc_offset_minutes
+    with rt.transaction() as session:
+        connection = session.get(Connection, connection_id)
+        connection.settings = {**(connection.settings or {}), **learned}
 
 
 def _remember_offset(rt: Runtime, connection_id: int, minutes: int | None) -> None:

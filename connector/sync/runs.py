@@ -60,6 +60,7 @@ class RunCounts:
     pushed: int = 0
     rejected: int = 0
     retrying: int = 0
+    held: int = 0
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:

@@ -40,6 +40,7 @@ EXPECTED = {
     "ledger_amount_changed":  "=         =         C         =           =       C    C       C      =",
     "ledger_paid_externally": "paid      paid      C         paid        paid    ~    ~       C      =",
     "ledger_voided":          "voided    voided    C         voided      voided  C    C       ~      =",
+    "ledger_payment_missing": "~         ~         C         ~           ~       C    C       ~      ~",
     "approve":                "scheduled ~         -         -           -       -    -       -      -",
     "collection_started":     "-         submitted ~         -           -       -    -       -      -",
     "collection_failed":      "-         -         scheduled -           -       -    -       -      -",
@@ -261,10 +262,45 @@ class TestLedgerWrites:
         assert writes == [None]
 
 
-def test_a_partial_collection_is_refused():
+def test_a_collection_for_another_amount_is_recorded_and_flagged_never_refused():
+    """Money the bank took is the ledger's business whatever the amount: refusing it loses it."""
     submitted = state_in(S.SUBMITTED)
     outcome = apply(submitted, ev.CollectionConfirmed(occurred_on=TODAY, amount=Money.of("40", "GBP")))
-    assert isinstance(outcome, Refused) and "partial" in outcome.reason
+    assert isinstance(outcome, Transition) and outcome.ledger_write is LedgerWrite.PAYMENT
+    assert outcome.after.status is S.PAID and outcome.after.paid_amount == Money.of("40", "GBP")
+    assert outcome.after.needs_attention and "collected 40.00 GBP" in outcome.note
+
+
+def test_the_exact_amount_needs_no_attention():
+    outcome = apply(state_in(S.SUBMITTED), ev.CollectionConfirmed(occurred_on=TODAY))
+    assert isinstance(outcome, Transition) and not outcome.after.needs_attention
+    assert outcome.after.paid_amount == state_in(S.SUBMITTED).amount_due
+
+
+def test_collection_is_refused_once_every_attempt_is_used_and_a_person_re_enables_it():
+    policy = CollectionPolicy(retry=RetryPolicy(max_attempts=2))
+    state = state_in(S.SCHEDULED).but(attempts=2, collection_date=None, needs_attention=True)
+    refused = apply(state, ev.CollectionStarted(occurred_on=TODAY), policy)
+    assert isinstance(refused, Refused) and "re-enable" in refused.reason
+    reenabled = apply(state, ev.Reschedule(occurred_on=TODAY), policy)
+    assert isinstance(reenabled, Transition) and reenabled.after.attempts == 0
+    assert not reenabled.after.needs_attention and reenabled.after.collection_date is not None
+    assert isinstance(apply(reenabled.after, ev.CollectionStarted(occurred_on=TODAY), policy), Transition)
+
+
+def test_a_currency_the_connection_cannot_post_is_never_collected():
+    policy = CollectionPolicy(currency="NZD")
+    refused = apply(state_in(S.SCHEDULED), ev.CollectionStarted(occurred_on=TODAY), policy)
+    assert isinstance(refused, Refused) and "GBP" in refused.reason and "NZD" in refused.reason
+    placed = place_new(
+        ledger_status=LedgerStatus.OPEN,
+        mode=CollectionMode.AUTO_COLLECT,
+        amount_due=Money.of("10", "GBP"),
+        due_date=None,
+        today=TODAY,
+        policy=policy,
+    )
+    assert placed.status is S.SCHEDULED and placed.collection_date is None and placed.needs_attention
 
 
 class TestManualChanges:

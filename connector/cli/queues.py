@@ -1,0 +1,68 @@
+"""``connector outbox …`` and ``connector quarantine …``: support's queues, one action per command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from connector.actions import Actor
+from connector.actions import outbox as outbox_actions
+from connector.actions import quarantine as quarantine_actions
+from connector.cli.common import AsOption, ReasonOption, open_rt
+from connector.render import action_errors, console
+
+outbox_app = typer.Typer(no_args_is_help=True, help="Ledger writes the ledger refused: retry or ignore.")
+quarantine_app = typer.Typer(no_args_is_help=True, help="Ledger records the import could not take.")
+
+EntryArg = Annotated[int, typer.Argument(help="outbox entry id (see `connector status --json`)")]
+RecordArg = Annotated[int, typer.Argument(help="quarantined record id")]
+
+
+def _actor(name: str | None) -> Actor:
+    return Actor.person(name) if name else Actor.terminal_user()
+
+
+@outbox_app.command("retry")
+def retry(ctx: typer.Context, entry: EntryArg, actor: AsOption = None) -> None:
+    """Send a refused write again at the next push."""
+    rt = open_rt(ctx)
+    try:
+        with action_errors():
+            console.print(outbox_actions.retry_push(rt, entry, actor=_actor(actor)).message, highlight=False)
+    finally:
+        rt.close()
+
+
+@outbox_app.command("ignore")
+def ignore(ctx: typer.Context, entry: EntryArg, reason: ReasonOption, actor: AsOption = None) -> None:
+    """Never send this write; kept with who and why."""
+    rt = open_rt(ctx)
+    try:
+        with action_errors():
+            console.print(outbox_actions.ignore_push(rt, entry, reason, actor=_actor(actor)).message, highlight=False)
+    finally:
+        rt.close()
+
+
+@quarantine_app.command("release")
+def release(ctx: typer.Context, record: RecordArg, actor: AsOption = None) -> None:
+    """Re-read the record from the ledger and apply it."""
+    rt = open_rt(ctx)
+    try:
+        with action_errors():
+            console.print(quarantine_actions.release_record(rt, record, actor=_actor(actor)).message, highlight=False)
+    finally:
+        rt.close()
+
+
+@quarantine_app.command("dismiss")
+def dismiss(ctx: typer.Context, record: RecordArg, reason: ReasonOption, actor: AsOption = None) -> None:
+    """The record needs nothing from the connector; kept with who and why."""
+    rt = open_rt(ctx)
+    try:
+        with action_errors():
+            result = quarantine_actions.dismiss_record(rt, record, reason, actor=_actor(actor))
+            console.print(result.message, highlight=False)
+    finally:
+        rt.close()
