@@ -11,6 +11,7 @@ from connector.actions.context import Actor
 from connector.actions.errors import RefusedAction
 from connector.actions.results import InvoiceOutcome
 from connector.domain import InvoiceStatus, MarkOriginal, Refused, Reschedule
+from connector.domain.money import format_amount
 from connector.domain.transitions import manual_event
 from connector.runtime import Runtime
 from connector.store.invoices import state_of
@@ -144,9 +145,9 @@ def resolve_attention(
         collectable = row.status in (InvoiceStatus.SCHEDULED, InvoiceStatus.OUTSTANDING, InvoiceStatus.OVERDUE)
         if resolution == "accept_ledger" and row.ledger_amount_due is not None and collectable:
             row.amount_due = row.ledger_amount_due
-            detail += f"; amount due now {row.ledger_amount_due}"
+            detail += f"; amount due now {format_amount(row.ledger_amount_due, row.currency)}"
         if resolution == "refunded":
-            detail += f"; refund of {row.refund_due} {row.currency} paid back"
+            detail += f"; refund of {format_amount(row.refund_due, row.currency)} {row.currency} paid back"
             row.refund_due = None
         row.needs_attention = False
         row.attention_reason = None

@@ -34,6 +34,7 @@ from connector.domain import (
 )
 from connector.domain.events import Event
 from connector.domain.fingerprint import fingerprint
+from connector.domain.money import format_amount
 from connector.store.invoices import state_columns, state_of, write_state
 from connector.store.models import ActivityEvent, Connection, Invoice, OutboxEntry
 from connector.store.types import utcnow
@@ -323,13 +324,15 @@ def record_payout(
     ]
     if not moved or moved[0].connection_id is None:
         return outcomes, None
+    currency = moved[0].currency
+    paid_out = sum((_paid_amount(i) for i in moved), Decimal(0))
     payload = {
         "reference": reference,
         "date": on.isoformat(),
-        "currency": moved[0].currency,
-        "gross": str(sum((_paid_amount(i) for i in moved), Decimal(0))),
-        "fee": str(fee),
-        "net": str(sum((_paid_amount(i) for i in moved), Decimal(0)) - fee),
+        "currency": currency,
+        "gross": format_amount(paid_out, currency),
+        "fee": format_amount(fee, currency),
+        "net": format_amount(paid_out - fee, currency),
         "invoice_ids": [i.id for i in moved],
     }
     entry = OutboxEntry(
@@ -362,7 +365,9 @@ def _outbox_for_invoice(session: Session, invoice: Invoice, write: LedgerWrite, 
     }
     if write is LedgerWrite.PAYMENT:
         paid = invoice.paid_amount if invoice.paid_amount is not None else invoice.amount_due
-        payload.update(amount=str(paid), reference=getattr(event, "reference", "") or invoice.number)
+        payload.update(
+            amount=format_amount(paid, invoice.currency), reference=getattr(event, "reference", "") or invoice.number
+        )
     session.add(
         OutboxEntry(
             connection_id=invoice.connection_id,
