@@ -199,3 +199,21 @@ def print_sync_summary(results: list[Any]) -> None:
             err_console.print(f"[yellow]{r.connection}:[/] {r.error}", highlight=False)
         for note in r.counts.notes:
             console.print(f"{r.connection}: {note}", highlight=False)
+
+
+def print_rows(rows: list[dict[str, Any]], columns: tuple[str, ...], as_json: bool, title: str) -> None:
+    """A queue as a table (or JSON for scripts); an empty queue says so."""
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        console.print(f"{title}: none.")
+        return
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(row.get(col, "")) for col in columns))
+    console.print(table)

@@ -161,3 +161,43 @@ def timeline(session: Session, invoice: Invoice) -> dict[str, Any]:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
+
+
+def failed_pushes(session: Session, *, include_waiting: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    """The failed-push queue: writes the ledger refused (and, if asked, those still waiting or held)."""
+    states = ("rejected", "pending", "sending") if include_waiting else ("rejected",)
+    rows = session.execute(
+        select(OutboxEntry, Invoice.number, Connection.name)
+        .outerjoin(Invoice, Invoice.id == OutboxEntry.invoice_id)
+        .join(Connection, Connection.id == OutboxEntry.connection_id)
+        .where(OutboxEntry.state.in_(states))
+        .order_by(OutboxEntry.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": e.id,
+            "connection": conn,
+            "kind": e.kind,
+            "state": e.state,
+            "invoice": number or e.payload.get("reference") or "",
+            "attempts": e.attempts,
+            "error": e.last_error or "",
+        }
+        for e, number, conn in rows
+    ]
+
+
+def open_quarantine(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    """Ledger records the import could not take, still waiting for a person or a readable version."""
+    rows = session.execute(
+        select(QuarantinedRecord, Connection.name)
+        .join(Connection, Connection.id == QuarantinedRecord.connection_id)
+        .where(QuarantinedRecord.resolved_at.is_(None))
+        .order_by(QuarantinedRecord.id)
+        .limit(limit)
+    )
+    return [
+        {"id": r.id, "connection": name, "external_id": r.external_id, "reason": r.reason, "raw": r.raw}
+        for r, name in rows
+    ]

@@ -1,4 +1,4 @@
-"""The import rules of DESIGN §3, checked on the source: the domain is pure, the sandbox stands apart."""
+"""The import rules of docs/architecture.md, checked on the source: the domain is pure, the sandbox stands apart."""
 
 from __future__ import annotations
 

@@ -6,17 +6,46 @@ from typing import Annotated
 
 import typer
 
+from connector import reports
 from connector.actions import Actor
 from connector.actions import outbox as outbox_actions
 from connector.actions import quarantine as quarantine_actions
-from connector.cli.common import AsOption, ReasonOption, open_rt
-from connector.render import action_errors, console
+from connector.cli.common import AsOption, JsonOption, ReasonOption, open_rt
+from connector.render import action_errors, console, print_rows
 
 outbox_app = typer.Typer(no_args_is_help=True, help="Ledger writes the ledger refused: retry or ignore.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Ledger records the import could not take.")
 
-EntryArg = Annotated[int, typer.Argument(help="outbox entry id (see `connector status --json`)")]
-RecordArg = Annotated[int, typer.Argument(help="quarantined record id")]
+EntryArg = Annotated[int, typer.Argument(help="outbox entry id (see `connector outbox list`)")]
+RecordArg = Annotated[int, typer.Argument(help="quarantined record id (see `connector quarantine list`)")]
+
+
+@outbox_app.command("list")
+def list_pushes(
+    ctx: typer.Context,
+    waiting: Annotated[bool, typer.Option("--waiting", help="also writes still waiting or held")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Writes the ledger refused (the failed-push queue), with their ids and the ledger's reason."""
+    rt = open_rt(ctx)
+    try:
+        with rt.sessions() as session:
+            rows = reports.failed_pushes(session, include_waiting=waiting)
+    finally:
+        rt.close()
+    print_rows(rows, ("id", "connection", "kind", "state", "invoice", "attempts", "error"), as_json, "Failed pushes")
+
+
+@quarantine_app.command("list")
+def list_quarantine(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Records waiting in quarantine, with their ids and reasons."""
+    rt = open_rt(ctx)
+    try:
+        with rt.sessions() as session:
+            rows = reports.open_quarantine(session)
+    finally:
+        rt.close()
+    print_rows(rows, ("id", "connection", "external_id", "reason"), as_json, "Quarantined records")
 
 
 def _actor(name: str | None) -> Actor:

@@ -1,4 +1,4 @@
-"""The enumerations of the status model (DESIGN §4)."""
+"""The enumerations of the status model (docs/architecture.md)."""
 
 from enum import StrEnum
 

@@ -1,4 +1,4 @@
-"""The transition table of DESIGN §4, as data, and the one function that applies it.
+"""The transition table of docs/architecture.md, as data, and the one function that applies it.
 
 Reading the table: ``TABLE[event kind][status]`` is a :class:`Rule`; a status absent from
 an event's row is refused. Rules name a target status, ``PLACE`` (scheduled or outstanding
@@ -256,7 +256,8 @@ def _placed(state: InvoiceState, today: date, policy: CollectionPolicy) -> Invoi
         case LedgerStatus.VOIDED:
             return state.but(status=S.VOIDED, collection_date=None)
     if state.mode is CollectionMode.ON_DEMAND:
-        return state.but(status=S.OUTSTANDING, collection_date=None)
+        foreign = policy.cannot_post(state.amount_due.currency) is not None
+        return state.but(status=S.OUTSTANDING, collection_date=None, needs_attention=foreign)
     if policy.cannot_post(state.amount_due.currency):  # placed, but never given a collection date
         return state.but(status=S.SCHEDULED, collection_date=None, needs_attention=True)
     return state.but(status=S.SCHEDULED, collection_date=policy.collection_date(state.due_date, today))
@@ -279,7 +280,7 @@ def apply(state: InvoiceState, event: ev.Event, policy: CollectionPolicy | None 
         return NoChange(event, state, rule.reason)
     if isinstance(event, ev.PayoutSent) and state.paid_via is not PaidVia.PLATFORM:
         return Refused(event, state, "settled only after a platform payment; this one was paid externally")
-    if isinstance(event, ev.CollectionStarted | ev.PaymentRequestSent):
+    if isinstance(event, ev.CollectionStarted | ev.PaymentRequestSent | ev.PaymentReceived):
         why = policy.cannot_post(state.amount_due.currency)
         if why:
             return Refused(event, state, why)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -42,6 +43,7 @@ from connector.ledgers.records import (
     LedgerInvoice,
     LedgerPayment,
     Malformed,
+    OrganisationFacts,
     PaymentResult,
     PaymentToPost,
     PayoutResult,
@@ -53,6 +55,13 @@ MINOR_VERSION = 75
 PAGE = 1000
 BATCH = 30
 CDC_WINDOW = timedelta(days=29)  # QBO keeps 30 days of changes; one day's margin
+CENT = Decimal("0.01")
+PREFERENCES_TTL = 6 * 3600.0  # seconds a company's Preferences are reused across adapters
+
+#: Preferences per (API URL, realm): a sync makes a new adapter, and the home currency and zone
+#: of a company hardly ever change, so a run with nothing new does not spend a call on them.
+_PREFERENCES: dict[tuple[str, str], tuple[float, dict[str, Any], str | None]] = {}
+_PREFERENCES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +84,12 @@ class _Client(QuickBooks):
         response = self.session.request(
             request_type, url, headers=headers, params=params, data=data, timeout=self.timeout
         )
-        if response.status_code == 429:
+        if response.status_code == 429 or (response.status_code == 403 and _throttled(response)):
             wait = response.headers.get("Retry-After")
             raise RateLimitError(
-                "QuickBooks throttled this company", retry_after=float(wait) if wait else 60.0, http_status=429
+                "QuickBooks throttled this company",
+                retry_after=float(wait) if wait else 60.0,
+                http_status=response.status_code,
             )
         if response.status_code >= 500:
             raise TransientError("QuickBooks is unavailable", http_status=response.status_code)
@@ -196,15 +207,47 @@ class QuickBooksLedger:
             raise TransientError("QuickBooks answered a query with something that is not an object")
         return body
 
-    def home_currency(self) -> str:
-        """The company's currency, for invoices that carry no CurrencyRef (single-currency companies)."""
-        if self._home_currency is None:
+    def _preferences(self) -> dict[str, Any]:
+        """The company's Preferences: read once, then kept with the adapter (and, for a while, for the
+        next adapter of the same company), so a sync with nothing new does not read them again."""
+        key = (self.app.api_url, self.realm_id)
+        with _PREFERENCES_LOCK:
+            cached = _PREFERENCES.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            prefs, answered_at = cached[1], cached[2]
+        else:
             answer = self._call(
                 "preferences", lambda: self._qb().get(f"{self._qb().api_url}/company/{self.realm_id}/preferences")
             )
-            home = ((answer.get("Preferences") or {}).get("CurrencyPrefs") or {}).get("HomeCurrency") or {}
+            prefs = (answer.get("Preferences") or {}) if isinstance(answer, dict) else {}
+            answered_at = answer.get("time") if isinstance(answer, dict) else None
+            with _PREFERENCES_LOCK:
+                _PREFERENCES[key] = (time.monotonic() + PREFERENCES_TTL, prefs, answered_at)
+        if self.utc_offset_minutes is None:
+            stamp = (prefs.get("MetaData") or {}).get("LastUpdatedTime") or answered_at
+            self.utc_offset_minutes = _offset_minutes(stamp)
+        return prefs
+
+    def home_currency(self) -> str:
+        """The company's currency, for invoices that carry no CurrencyRef (single-currency companies)."""
+        if self._home_currency is None:
+            home = (self._preferences().get("CurrencyPrefs") or {}).get("HomeCurrency") or {}
             self._home_currency = str(home.get("value") or "USD")
         return self._home_currency
+
+    def organisation(self) -> OrganisationFacts:
+        """Home currency from Preferences; the offset learnt from the company's own stamps (QBO
+        tells no zone name through the API, only times written in the company's offset)."""
+        currency = self.home_currency()
+        return OrganisationFacts(base_currency=currency, utc_offset_minutes=self.utc_offset_minutes)
+
+    def account_balance(self, account: str) -> Decimal:
+        """``Account.CurrentBalance`` (one read), in the account's own currency."""
+        body = self._call("account_read", lambda: self._qb().get_single_object("Account", account))
+        record = body.get("Account") if isinstance(body, dict) else None
+        if not isinstance(record, dict) or record.get("CurrentBalance") is None:
+            raise TransientError(f"QuickBooks answered for account {account} without its balance")
+        return Decimal(str(record["CurrentBalance"]))
 
     def changed_invoices(self, cursor: str | None, overlap: timedelta) -> Iterator[InvoicePage]:
         """Invoices by ``LastUpdatedTime >= cursor`` (keyset, pages of 1000), then CDC for deletions.
@@ -257,14 +300,15 @@ class QuickBooksLedger:
         if since:
             earliest = datetime.now(UTC) - CDC_WINDOW
             changed_since = max(parse_stamp(since) - overlap, earliest)
-            body = self._call("cdc", lambda: self._qb().change_data_capture("Invoice", changed_since))
+            body = self._call("cdc", lambda: self._qb().change_data_capture("Invoice", _qbo_stamp(changed_since)))
             next_cdc = body.get("time") or next_cdc
             currency = self._home_currency or "USD"
+            answered = _stamp_or_none(body.get("time"))
             for block in body.get("CDCResponse") or []:
                 for response in block.get("QueryResponse") or []:
                     for record in response.get("Invoice") or []:
                         if str(record.get("status", "")).lower() == "deleted":
-                            records.append(parse_invoice(record, currency))
+                            records.append(parse_invoice(record, currency, deleted_at=answered))
         if next_cdc:
             state["cdc"] = next_cdc
         return InvoicePage(records=records, more=False, cursor=json.dumps(_public(state)))
@@ -319,27 +363,34 @@ class QuickBooksLedger:
     # --- writing -----------------------------------------------------------------------------------------
 
     def post_payments(self, payments: list[PaymentToPost]) -> list[PaymentResult]:
-        """One ``/batch`` request per 30 payments, idempotent by ``requestid``; each item's fault on its own."""
+        """One ``/batch`` request per 30 payments, idempotent by ``requestid``; each item's Fault on its own.
+
+        Each is one Payment holding all the money collected: ``TotalAmt = amount + unapplied``, a line
+        settling ``amount`` of the invoice (none when it is 0) and QBO keeps the rest as the customer's
+        ``UnappliedAmt``, all deposited to the clearing account. A payment with no line cannot be
+        found through its invoice's LinkedTxn, where the push engine looks before posting again, so
+        it is looked for here, by its marker, before it is written.
+        """
         if not payments:
             return []
-        items = [
-            {
-                "bId": str(n),
-                "operation": "create",
-                "Payment": {
-                    "CustomerRef": {"value": p.customer_id},
-                    "TotalAmt": str(p.amount),
-                    "TxnDate": p.on.isoformat(),
-                    "DepositToAccountRef": {"value": p.account},
-                    "PaymentRefNum": (p.reference or "")[:21],
-                    "PrivateNote": _with_marker(p.reference, p.key),
-                    "Line": [
-                        {"Amount": str(p.amount), "LinkedTxn": [{"TxnId": p.invoice_external_id, "TxnType": "Invoice"}]}
-                    ],
-                },
-            }
-            for n, p in enumerate(payments)
-        ]
+        outcome: dict[str, PaymentResult] = {}
+        for p in payments:
+            if not (_exact(p.amount) and _exact(p.unapplied)):
+                outcome[p.key] = PaymentResult(
+                    p.key,
+                    error=f"QuickBooks keeps amounts to two decimal places: {p.amount + p.unapplied} "
+                    f"{p.currency} can't be recorded exactly",
+                )
+        lineless = [p for p in payments if p.amount == 0 and p.key not in outcome]
+        for key, found in self._existing_payments(lineless).items():
+            outcome[key] = PaymentResult(key, external_id=found)
+        to_post = [p for p in payments if p.key not in outcome]
+        if to_post:
+            outcome.update(self._post_batch(to_post))
+        return [outcome[p.key] for p in payments]
+
+    def _post_batch(self, payments: list[PaymentToPost]) -> dict[str, PaymentResult]:
+        items = [{"bId": str(n), "operation": "create", "Payment": _payment(p)} for n, p in enumerate(payments)]
         body = self._call(
             "payments_write",
             lambda: self._post(
@@ -347,27 +398,43 @@ class QuickBooksLedger:
             ),
         )
         by_bid = {str(r.get("bId")): r for r in body.get("BatchItemResponse") or []}
-        results = []
+        results = {}
         for n, p in enumerate(payments):
             answer = by_bid.get(str(n), {})
             if "Payment" in answer:
-                results.append(PaymentResult(p.key, external_id=str(answer["Payment"]["Id"])))
+                results[p.key] = PaymentResult(p.key, external_id=str(answer["Payment"]["Id"]))
             else:
                 errors = (answer.get("Fault") or {}).get("Error") or [{"Message": "no answer for this payment"}]
-                results.append(
-                    PaymentResult(
-                        p.key,
-                        error="; ".join(f"{e.get('Message')}: {e.get('Detail', '')}".rstrip(": ") for e in errors),
-                    )
-                )
+                results[p.key] = PaymentResult(p.key, error="; ".join(_fault_text(e) for e in errors))
         return results
 
-    def _post(self, path: str, body: dict[str, Any], request_id: str, params: dict[str, str] | None = None) -> Any:
+    def _existing_payments(self, payments: list[PaymentToPost]) -> dict[str, str]:
+        """Our earlier payments among ``payments``, found by the marker in their note (one query a day)."""
+        found: dict[str, str] = {}
+        for on in sorted({p.on for p in payments}):
+            raw = self._query(f"SELECT * FROM Payment WHERE TxnDate = '{on.isoformat()}' MAXRESULTS {PAGE}")
+            records = (raw.get("QueryResponse") or {}).get("Payment") or []
+            notes = [(str(r.get("PrivateNote") or ""), str(r["Id"])) for r in records]
+            for p in (p for p in payments if p.on == on):
+                match = next((pid for note, pid in notes if marker(p.key) in note), None)
+                if match is not None:
+                    found[p.key] = match
+        return found
+
+    def _post(
+        self, path: str, body: dict[str, Any], request_id: str | None, params: dict[str, str] | None = None
+    ) -> Any:
         qb = self._qb()
         url = f"{qb.api_url}/company/{self.realm_id}/{path}"
         return qb.post(url, json.dumps(body, default=str), request_id=request_id, params=params or {})
 
     def delete_payment(self, payment_external_id: str, key: str) -> None:
+        """Delete one of our payments. Gone already: ``NotFound``. Refused (the payment sits in a deposit,
+        or the accountant has closed the books through its date): ``ValidationError`` with QBO's words.
+
+        No ``requestid``: a repeated delete finds the payment gone (610, ``NotFound``, which the push
+        engine takes as done), while a requestid would replay a refusal even after the accountant has
+        reopened the books or emptied the deposit."""
         for attempt in (1, 2):  # a stale SyncToken is retried once, after a re-read
             current = self._call("payments_read", lambda: self._qb().get_single_object("Payment", payment_external_id))
             payment = current.get("Payment") or {}
@@ -375,10 +442,7 @@ class QuickBooksLedger:
                 self._call(
                     "payments_write",
                     lambda p=payment: self._post(
-                        "payment",
-                        {"Id": p["Id"], "SyncToken": p["SyncToken"]},
-                        _request_id("delete", [key, str(p["SyncToken"])]),
-                        {"operation": "delete"},
+                        "payment", {"Id": p["Id"], "SyncToken": p["SyncToken"]}, None, {"operation": "delete"}
                     ),
                 )
                 return
@@ -394,31 +458,45 @@ class QuickBooksLedger:
                 return str(record["Id"])
         return None
 
+    def _create(self, kind: str, entity: str, body: dict[str, Any], request_id: str) -> str:
+        """One write; QBO's refusal is raised as ``ValidationError`` by the call runner."""
+        created = self._call(kind, lambda: self._post(entity.lower(), body, request_id))
+        record = created.get(entity) if isinstance(created, dict) else None
+        if not isinstance(record, dict) or not record.get("Id"):
+            raise ValidationError(f"QuickBooks did not return the {entity} it was asked to create")
+        return str(record["Id"])
+
     def post_payout(self, payout: PayoutToPost) -> PayoutResult:
+        """``net > 0``: a Transfer clearing -> bank; ``net < 0``: bank -> clearing for ``-net`` (the fee
+        was more than was collected); ``fee > 0``: a Purchase paid from clearing to the fee account.
+        Each is looked for by its note first, so a re-run past requestid's window writes nothing twice."""
         reference = _with_marker(payout.reference or "payout", payout.key)
-        transfer_id = self._existing("Transfer", reference, payout.on) if payout.net > 0 else None
-        if payout.net > 0 and transfer_id is None:
-            created = self._call(
-                "transfers_write",
-                lambda: self._post(
-                    "transfer",
+        transfer_id = None
+        if payout.net != 0:
+            transfer_id = self._existing("Transfer", reference, payout.on)
+            if transfer_id is None:
+                source, target = payout.clearing_account, payout.bank_account
+                if payout.net < 0:
+                    source, target = target, source
+                transfer_id = self._create(
+                    "transfers_write",
+                    "Transfer",
                     {
-                        "FromAccountRef": {"value": payout.clearing_account},
-                        "ToAccountRef": {"value": payout.bank_account},
-                        "Amount": str(payout.net),
+                        "FromAccountRef": {"value": source},
+                        "ToAccountRef": {"value": target},
+                        "Amount": str(abs(payout.net)),
                         "TxnDate": payout.on.isoformat(),
                         "PrivateNote": reference,
                     },
                     _request_id("transfer", [payout.key]),
-                ),
-            )
-            transfer_id = str(created["Transfer"]["Id"])
-        fee_id = self._existing("Purchase", reference, payout.on) if payout.fee > 0 else None
-        if payout.fee > 0 and fee_id is None:
-            created = self._call(
-                "purchases_write",
-                lambda: self._post(
-                    "purchase",
+                )
+        fee_id = None
+        if payout.fee > 0:
+            fee_id = self._existing("Purchase", reference, payout.on)
+            if fee_id is None:
+                fee_id = self._create(
+                    "purchases_write",
+                    "Purchase",
                     {
                         "PaymentType": "Cash",
                         "AccountRef": {"value": payout.clearing_account},
@@ -434,10 +512,48 @@ class QuickBooksLedger:
                         ],
                     },
                     _request_id("fee", [payout.key]),
-                ),
-            )
-            fee_id = str(created["Purchase"]["Id"])
+                )
         return PayoutResult(transfer_id=transfer_id, fee_id=fee_id)
+
+
+def _payment(p: PaymentToPost) -> dict[str, Any]:
+    """The Payment for one collection: all the money, the invoice line only when some is applied."""
+    body: dict[str, Any] = {
+        "CustomerRef": {"value": p.customer_id},
+        "TotalAmt": str(p.amount + p.unapplied),
+        "TxnDate": p.on.isoformat(),
+        "DepositToAccountRef": {"value": p.account},
+        "PaymentRefNum": (p.reference or "")[:21],
+        "PrivateNote": _with_marker(p.reference, p.key),
+    }
+    if p.currency:
+        body["CurrencyRef"] = {"value": p.currency}  # a mismatch is refused, never converted
+    if p.amount > 0:
+        link = {"TxnId": p.invoice_external_id, "TxnType": "Invoice"}
+        body["Line"] = [{"Amount": str(p.amount), "LinkedTxn": [link]}]
+    return body
+
+
+def _exact(amount: Decimal) -> bool:
+    """QBO holds every amount to the cent, in every currency (JPY whole units are exact too)."""
+    return amount == amount.quantize(CENT)
+
+
+def _fault_text(error: dict[str, Any]) -> str:
+    return f"{error.get('Message')}: {error.get('Detail', '')}".rstrip(": ")
+
+
+def _throttled(response: Any) -> bool:
+    """QBO's XML ``ThrottleExceeded`` (code 3001) page: sometimes sent with 403 instead of 429."""
+    text = response.text if isinstance(getattr(response, "text", None), str) else ""
+    return "ThrottleExceeded" in text or 'code="3001"' in text
+
+
+def _stamp_or_none(value: Any) -> datetime | None:
+    try:
+        return parse_stamp(value)
+    except ValueError:
+        return None
 
 
 def _offset_minutes(stamp: Any) -> int | None:

@@ -54,14 +54,21 @@ def _amount(record: dict[str, Any], key: str) -> Decimal:
     return amount
 
 
-def parse_invoice(record: Any, home_currency: str) -> LedgerInvoice | Malformed:
+def parse_invoice(record: Any, home_currency: str, *, deleted_at: datetime | None = None) -> LedgerInvoice | Malformed:
+    """One invoice, or a CDC tombstone (``status: Deleted``) read as a deletion.
+
+    A tombstone is ``{"domain", "status": "Deleted", "Id"}``, with ``MetaData`` in CDC answers but
+    without it in the answer to a delete (Intuit's own example): when its stamp is missing, the
+    deletion is dated ``deleted_at`` (the CDC answer's ``time``), else now, never quarantined.
+    """
     external_id = record.get("Id") if isinstance(record, dict) else None
     try:
         if not isinstance(record, dict):
             raise WireError("an invoice is not a JSON object")
         meta = record.get("MetaData") or {}
-        updated = parse_stamp(meta.get("LastUpdatedTime"))
         if str(record.get("status", "")).lower() == "deleted":  # a CDC tombstone: only the id is left
+            stamp = meta.get("LastUpdatedTime")
+            updated = parse_stamp(stamp) if stamp is not None else deleted_at or datetime.now(UTC)
             return LedgerInvoice(
                 external_id=str(record["Id"]),
                 number=str(record["Id"]),
@@ -76,6 +83,7 @@ def parse_invoice(record: Any, home_currency: str) -> LedgerInvoice | Malformed:
                 type="Invoice",
                 updated_at=updated,
             )
+        updated = parse_stamp(meta.get("LastUpdatedTime"))
         total = _amount(record, "TotalAmt")
         balance = _amount(record, "Balance")
         note = str(record.get("PrivateNote") or "")

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -58,12 +58,20 @@ from connector.ledgers.records import (
     InvoicePage,
     LedgerInvoice,
     Malformed,
+    OrganisationFacts,
     PaymentResult,
     PaymentToPost,
     PayoutResult,
     PayoutToPost,
 )
-from connector.ledgers.xero_wire import format_since, parse_invoice, parse_timestamp
+from connector.ledgers.xero_wire import (
+    WireError,
+    bank_summary_closing,
+    format_since,
+    parse_invoice,
+    parse_organisation,
+    parse_timestamp,
+)
 
 T = TypeVar("T")
 
@@ -79,6 +87,8 @@ SCOPES = [
     "accounting.transactions",
     "accounting.settings",
     "accounting.contacts",
+    # GET /Reports/BankSummary: how account_balance() reads what clearing holds.
+    "accounting.reports.read",
 ]
 _TOKEN_KEYS = ("access_token", "scope", "expires_in", "token_type", "expires_at", "refresh_token", "id_token")
 #: Xero answers a URL with more than about 52 ids with a 404 (Xero-Java#328): stay under it.
@@ -224,6 +234,8 @@ class XeroLedger:
         self.accounting = AccountingApi(self.api_client, base_url=app.api_url)
         self.identity = IdentityApi(self.api_client, base_url=app.identity_url)
         self.last_limits: dict[str, str] = {}
+        #: Account code -> AccountID, read once: reports name accounts by id.
+        self._account_ids: dict[str, str] = {}
         self._call = CallRunner(self.limiter, self.calls, self.retry, _translate, self.force_refresh, sleep)
 
     # --- tokens -----------------------------------------------------------------------------
@@ -336,8 +348,26 @@ class XeroLedger:
     # --- writing -----------------------------------------------------------------------------------
 
     def post_payments(self, payments: list[PaymentToPost]) -> list[PaymentResult]:
+        """Payments applied to invoices, then the excess of each as the customer's Overpayment.
+
+        Both writes are checked element by element (summarizeErrors=false): one refused
+        element is that payment's error, the others go through. An overpayment is only
+        written for a payment Xero accepted (or for ``amount == 0``), and never twice: it is
+        looked up by its reference (which carries our marker) before it is posted, since the
+        Idempotency-Key only lasts six minutes.
+        """
         if not payments:
             return []
+        applied = [p for p in payments if p.amount > 0]
+        outcome: dict[str, PaymentResult] = {p.key: PaymentResult(p.key) for p in payments}
+        if applied:
+            outcome.update(self._post_applied(applied))
+        wanted = [p for p in payments if p.unapplied > 0 and outcome[p.key].error is None]
+        if wanted:
+            outcome.update(self._post_overpayments(wanted, outcome))
+        return [outcome[p.key] for p in payments]
+
+    def _post_applied(self, payments: list[PaymentToPost]) -> dict[str, PaymentResult]:
         body = Payments(
             payments=[
                 Payment(
@@ -361,17 +391,115 @@ class XeroLedger:
                 _request_timeout=self.retry.timeout,
             ),
         )
-        out = []
-        for p, created in zip(payments, result.payments or [], strict=False):
-            errors = [e.message for e in (created.validation_errors or []) if e.message]
-            if errors or (created.status_attribute_string or "OK") == "ERROR":
-                out.append(PaymentResult(p.key, error="; ".join(errors) or "Xero refused the payment"))
+        created = list(result.payments or [])
+        out: dict[str, PaymentResult] = {}
+        for i, p in enumerate(payments):
+            element = created[i] if i < len(created) else None
+            errors = _element_errors(element, "payment") if element is not None else ["Xero did not answer for it"]
+            if errors or element is None or not element.payment_id:
+                out[p.key] = PaymentResult(p.key, error="; ".join(errors) or "Xero refused the payment")
             else:
-                out.append(PaymentResult(p.key, external_id=str(created.payment_id)))
+                out[p.key] = PaymentResult(p.key, external_id=str(element.payment_id))
         return out
 
+    def _post_overpayments(
+        self, payments: list[PaymentToPost], so_far: dict[str, PaymentResult]
+    ) -> dict[str, PaymentResult]:
+        """RECEIVE-OVERPAYMENTs into the clearing account, one per payment, for the invoice's contact."""
+        references = {p.key: _with_marker(p.reference, p.key) for p in payments}
+        existing = self._existing_overpayments(list(references.values()))
+        contacts = self._contacts_of([p for p in payments if references[p.key] not in existing])
+        out: dict[str, PaymentResult] = {}
+        to_create: list[PaymentToPost] = []
+        for p in payments:
+            applied_id = so_far[p.key].external_id
+            if references[p.key] in existing:
+                found = existing[references[p.key]]
+                out[p.key] = PaymentResult(p.key, external_id=applied_id or found, unapplied_id=found)
+            elif not contacts.get(p.key):
+                out[p.key] = PaymentResult(
+                    p.key, external_id=applied_id, error="the invoice's contact is unknown: cannot record the excess"
+                )
+            else:
+                to_create.append(p)
+        if not to_create:
+            return out
+        body = BankTransactions(
+            bank_transactions=[
+                BankTransaction(
+                    type="RECEIVE-OVERPAYMENT",
+                    contact=Contact(contact_id=contacts[p.key]),
+                    bank_account=Account(code=p.account),
+                    line_items=[
+                        LineItem(
+                            description=f"Collected beyond the amount due, {references[p.key]}",
+                            line_amount=float(p.unapplied),
+                        )
+                    ],
+                    date=p.on,
+                    reference=references[p.key],
+                    line_amount_types=LineAmountTypes.NOTAX,
+                )
+                for p in to_create
+            ]
+        )
+        result = self._call(
+            "transactions_write",
+            lambda: self.accounting.create_bank_transactions(
+                self.tenant_id,
+                body,
+                summarize_errors=False,
+                idempotency_key=_batch_key("overpayments", [p.key for p in to_create]),
+                _request_timeout=self.retry.timeout,
+            ),
+        )
+        created = list(result.bank_transactions or [])
+        for i, p in enumerate(to_create):
+            applied_id = so_far[p.key].external_id
+            element = created[i] if i < len(created) else None
+            errors = _element_errors(element, "overpayment") if element is not None else ["Xero did not answer for it"]
+            if errors or element is None or not element.overpayment_id:
+                reason = "; ".join(errors) or "Xero refused the overpayment"
+                prefix = f"payment {applied_id} posted, but " if applied_id else ""
+                out[p.key] = PaymentResult(p.key, external_id=applied_id, error=f"{prefix}the overpayment: {reason}")
+            else:
+                overpayment_id = str(element.overpayment_id)
+                out[p.key] = PaymentResult(p.key, external_id=applied_id or overpayment_id, unapplied_id=overpayment_id)
+        return out
+
+    def _existing_overpayments(self, references: list[str]) -> dict[str, str]:
+        """Our earlier overpayments (reference -> OverpaymentID) that Xero has and has not voided."""
+        found: dict[str, str] = {}
+        for i in range(0, len(references), MAX_IDS_PER_READ):
+            chunk = references[i : i + MAX_IDS_PER_READ]
+
+            def call(chunk: list[str] = chunk) -> Any:
+                return self.accounting.get_overpayments(
+                    self.tenant_id, references=chunk, _request_timeout=self.retry.timeout
+                )
+
+            for o in self._call("overpayments_read", call).overpayments or []:
+                status = str(getattr(o.status, "value", o.status))
+                if o.reference in chunk and status != "VOIDED" and o.overpayment_id:
+                    found.setdefault(o.reference, str(o.overpayment_id))
+        return found
+
+    def _contacts_of(self, payments: list[PaymentToPost]) -> dict[str, str]:
+        """The invoice's ContactID for each payment: given by the engine, else read (one call)."""
+        contacts = {p.key: p.customer_id for p in payments if p.customer_id}
+        missing = [p for p in payments if not p.customer_id]
+        if missing:
+            invoices = {
+                i.external_id: i.customer_id
+                for i in self.get_invoices(sorted({p.invoice_external_id for p in missing}))
+                if isinstance(i, LedgerInvoice)
+            }
+            contacts.update({p.key: invoices.get(p.invoice_external_id, "") for p in missing})
+        return contacts
+
     def delete_payment(self, payment_external_id: str, key: str) -> None:
-        self._call(
+        """Xero's refusal (e.g. the payment is reconciled) is a ``ValidationError`` with its message."""
+        result = self._call(
             "payments_write",
             lambda: self.accounting.delete_payment(
                 self.tenant_id,
@@ -381,6 +509,9 @@ class XeroLedger:
                 _request_timeout=self.retry.timeout,
             ),
         )
+        for element in getattr(result, "payments", None) or []:
+            if errors := _element_errors(element, "deletion"):
+                raise _refuse(errors)
 
     def _existing(self, kind: str, reference: str) -> str | None:
         """Our earlier write with exactly this reference (it carries our marker), if the ledger has one.
@@ -408,64 +539,144 @@ class XeroLedger:
         return str(live[0].bank_transaction_id) if live else None
 
     def post_payout(self, payout: PayoutToPost) -> PayoutResult:
+        """``net > 0`` moves clearing → bank, ``net < 0`` moves ``-net`` bank → clearing (the fee was
+        more than was collected), ``net == 0`` moves nothing; a fee is spent from clearing.
+
+        An element Xero refused raises ``ValidationError`` with Xero's message: it is never
+        recorded as posted.
+        """
         reference = _with_marker(payout.reference or "payout", payout.key)
-        transfer_id = self._existing("transfer", reference) if payout.net > 0 else None
-        if payout.net > 0 and transfer_id is None:
-            transfers = BankTransfers(
-                bank_transfers=[
-                    BankTransfer(
-                        from_bank_account=Account(code=payout.clearing_account),
-                        to_bank_account=Account(code=payout.bank_account),
-                        amount=float(payout.net),
-                        date=payout.on,
-                        reference=reference,
-                    )
-                ]
-            )
-            created = self._call(
-                "transfers_write",
-                lambda: self.accounting.create_bank_transfer(
-                    self.tenant_id,
-                    transfers,
-                    idempotency_key=_batch_key("transfer", [payout.key]),
-                    _request_timeout=self.retry.timeout,
-                ),
-            )
-            transfer_id = str(created.bank_transfers[0].bank_transfer_id)
+        transfer_id = self._existing("transfer", reference) if payout.net != 0 else None
+        if payout.net != 0 and transfer_id is None:
+            transfer_id = self._transfer(payout, reference)
         fee_id = self._existing("fee", reference) if payout.fee > 0 else None
         if payout.fee > 0 and fee_id is None:
-            spend = BankTransactions(
-                bank_transactions=[
-                    BankTransaction(
-                        type="SPEND",
-                        bank_account=Account(code=payout.clearing_account),
-                        contact=Contact(name="Payments platform"),
-                        line_items=[
-                            LineItem(
-                                description=f"Platform fees, {reference}",
-                                quantity=1.0,
-                                unit_amount=float(payout.fee),
-                                account_code=payout.fees_account,
-                            )
-                        ],
-                        date=payout.on,
-                        reference=reference,
-                        line_amount_types=LineAmountTypes.NOTAX,
-                    )
-                ]
-            )
-            created_fee = self._call(
-                "transactions_write",
-                lambda: self.accounting.create_bank_transactions(
-                    self.tenant_id,
-                    spend,
-                    summarize_errors=False,
-                    idempotency_key=_batch_key("fee", [payout.key]),
-                    _request_timeout=self.retry.timeout,
-                ),
-            )
-            fee_id = str(created_fee.bank_transactions[0].bank_transaction_id)
+            fee_id = self._spend_fee(payout, reference)
         return PayoutResult(transfer_id=transfer_id, fee_id=fee_id)
+
+    def _transfer(self, payout: PayoutToPost, reference: str) -> str:
+        source, target = (payout.clearing_account, payout.bank_account)
+        if payout.net < 0:
+            source, target = target, source
+        transfers = BankTransfers(
+            bank_transfers=[
+                BankTransfer(
+                    from_bank_account=Account(code=source),
+                    to_bank_account=Account(code=target),
+                    amount=float(abs(payout.net)),
+                    date=payout.on,
+                    reference=reference,
+                )
+            ]
+        )
+        created = self._call(
+            "transfers_write",
+            lambda: self.accounting.create_bank_transfer(
+                self.tenant_id,
+                transfers,
+                idempotency_key=_batch_key("transfer", [payout.key]),
+                _request_timeout=self.retry.timeout,
+            ),
+        )
+        element = (created.bank_transfers or [None])[0]
+        errors = _element_errors(element, "bank transfer") if element is not None else ["Xero did not answer"]
+        if errors or element is None or not element.bank_transfer_id:
+            raise _refuse(errors or ["Xero refused the bank transfer"])
+        return str(element.bank_transfer_id)
+
+    def _spend_fee(self, payout: PayoutToPost, reference: str) -> str:
+        spend = BankTransactions(
+            bank_transactions=[
+                BankTransaction(
+                    type="SPEND",
+                    bank_account=Account(code=payout.clearing_account),
+                    contact=Contact(name="Payments platform"),
+                    line_items=[
+                        LineItem(
+                            description=f"Platform fees, {reference}",
+                            quantity=1.0,
+                            unit_amount=float(payout.fee),
+                            account_code=payout.fees_account,
+                        )
+                    ],
+                    date=payout.on,
+                    reference=reference,
+                    line_amount_types=LineAmountTypes.NOTAX,
+                )
+            ]
+        )
+        created = self._call(
+            "transactions_write",
+            lambda: self.accounting.create_bank_transactions(
+                self.tenant_id,
+                spend,
+                summarize_errors=False,
+                idempotency_key=_batch_key("fee", [payout.key]),
+                _request_timeout=self.retry.timeout,
+            ),
+        )
+        element = (created.bank_transactions or [None])[0]
+        errors = _element_errors(element, "fee") if element is not None else ["Xero did not answer"]
+        if errors or element is None or not element.bank_transaction_id:
+            raise _refuse(errors or ["Xero refused the fee"])
+        return str(element.bank_transaction_id)
+
+    # --- organisation and balances -------------------------------------------------------------
+
+    def organisation(self) -> OrganisationFacts:
+        """Base currency and IANA time zone (Xero's Windows-style name mapped through CLDR)."""
+
+        def call() -> dict[str, Any]:
+            response = self.accounting.get_organisations(
+                self.tenant_id, _preload_content=False, _request_timeout=self.retry.timeout
+            )
+            return _page_body(response.data)
+
+        try:
+            return parse_organisation(self._call("organisation_read", call))
+        except WireError as exc:
+            raise TransientError(f"Xero's Organisation answer is unreadable: {exc}") from None
+
+    def account_balance(self, account: str) -> Decimal:
+        """The closing balance of a bank account by its code, from Xero's Bank Summary report.
+
+        The report names accounts by AccountID, so the code's id is read once (``GET /Accounts``)
+        and kept; each balance is then one report call. The report runs to tomorrow (UTC), which
+        is today or later in every organisation's time zone, so nothing dated today is missed.
+        """
+        account_id = self._account_ids.get(account) or self._account_id(account)
+        day = datetime.now(UTC).date() + timedelta(days=1)
+
+        def call() -> dict[str, Any]:
+            response = self.accounting.get_report_bank_summary(
+                self.tenant_id,
+                from_date=day,
+                to_date=day,
+                _preload_content=False,
+                _request_timeout=self.retry.timeout,
+            )
+            return _page_body(response.data)
+
+        try:
+            return bank_summary_closing(self._call("reports_read", call), account_id)
+        except WireError as exc:
+            raise NotFound(f"no balance for account {account}: {exc}") from None
+
+    def _account_id(self, code: str) -> str:
+        def call() -> dict[str, Any]:
+            response = self.accounting.get_accounts(
+                self.tenant_id,
+                where=f'Code=="{code.replace(chr(34), "")}"',
+                _preload_content=False,
+                _request_timeout=self.retry.timeout,
+            )
+            return _page_body(response.data)
+
+        accounts = self._call("accounts_read", call).get("Accounts") or []
+        if not accounts or not accounts[0].get("AccountID"):
+            raise NotFound(f"Xero has no account with code {code}")
+        self._account_ids[code] = str(accounts[0]["AccountID"])
+        return self._account_ids[code]
 
 
 def _translate(exc: Exception) -> LedgerError | None:
@@ -481,6 +692,20 @@ def _translate(exc: Exception) -> LedgerError | None:
     if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
         return TransientError(f"connection to Xero failed: {type(exc).__name__}")
     return None
+
+
+def _element_errors(element: Any, what: str) -> list[str]:
+    """Xero's reasons for refusing one element of a write (summarizeErrors=false answers 200
+    and marks each element), or [] when it was accepted."""
+    messages = [str(e.message) for e in (getattr(element, "validation_errors", None) or []) if e.message]
+    if messages or (getattr(element, "status_attribute_string", None) or "OK") == "ERROR":
+        return messages or [f"Xero refused the {what}"]
+    return []
+
+
+def _refuse(messages: list[str]) -> ValidationError:
+    """A refused element as the error the engines act on (Xero answered 200 for the request)."""
+    return ValidationError("; ".join(messages), messages=messages)
 
 
 def _with_marker(reference: str, key: str) -> str:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
-from connector.ledgers.records import LedgerInvoice, LedgerPayment, Malformed
+from tzlocal.windows_tz import win_tz
+
+from connector.ledgers.records import LedgerInvoice, LedgerPayment, Malformed, OrganisationFacts
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
@@ -123,6 +126,7 @@ def parse_invoice(record: Any) -> LedgerInvoice | Malformed:
             type=_text(record, "Type"),
             updated_at=parse_timestamp(record.get("UpdatedDateUTC")),
             payments=tuple(payments),
+            customer_id=_text(contact, "ContactID", required=False),
         )
     except (WireError, KeyError, TypeError, AttributeError) as exc:
         return Malformed(
@@ -135,3 +139,55 @@ def parse_invoice(record: Any) -> LedgerInvoice | Malformed:
 def format_since(moment: datetime) -> datetime:
     """If-Modified-Since is accurate to the second: drop the fraction so nothing is skipped."""
     return moment.astimezone(UTC).replace(microsecond=0)
+
+
+# --- organisation ----------------------------------------------------------------------------
+#: Xero's two TimeZone names that Windows (and so CLDR's table) no longer lists.
+_RETIRED_WINDOWS_ZONES = {"KAMCHATKASTANDARDTIME": "Asia/Kamchatka", "MIDATLANTICSTANDARDTIME": "Etc/GMT+2"}
+
+
+@cache
+def _xero_zone_table() -> dict[str, str]:
+    """Xero's TimeZone enum is the Windows zone id upper-cased without spaces, dots or hyphens
+    ("New Zealand Standard Time" -> NEWZEALANDSTANDARDTIME, "UTC-02" -> UTC02). tzlocal ships
+    the CLDR windowsZones table (Windows id -> IANA), kept current with each tzlocal release."""
+    table = {re.sub(r"[\s.\-]", "", name).upper(): zone for name, zone in win_tz.items()}
+    return {**_RETIRED_WINDOWS_ZONES, **table}
+
+
+def iana_timezone(xero_name: str | None) -> str | None:
+    """The IANA zone (``Pacific/Auckland``) for a Xero Timezone value, None when unknown."""
+    if not xero_name:
+        return None
+    return _xero_zone_table().get(xero_name.strip().upper())
+
+
+def parse_organisation(body: Any) -> OrganisationFacts:
+    """``GET /Organisation``'s body as the facts the connector needs."""
+    orgs = body.get("Organisations") if isinstance(body, dict) else None
+    if not orgs or not isinstance(orgs[0], dict):
+        raise WireError("the Organisation response has no organisation")
+    currency = _text(orgs[0], "BaseCurrency")
+    if len(currency) != 3:
+        raise WireError(f"BaseCurrency is not a currency: {currency!r}")
+    return OrganisationFacts(base_currency=currency, timezone=iana_timezone(orgs[0].get("Timezone")))
+
+
+# --- reports -----------------------------------------------------------------------------------
+def bank_summary_closing(body: Any, account_id: str) -> Decimal:
+    """The Closing Balance of one bank account in a ``GET /Reports/BankSummary`` body.
+
+    Rows name the account in their first cell with an ``accountID`` attribute; the fifth cell
+    is the closing balance as a plain number string. An account with no row is an error, not
+    a zero: a wrong account must not look like a balanced one.
+    """
+    reports = body.get("Reports") if isinstance(body, dict) else None
+    if not reports:
+        raise WireError("the BankSummary response has no report")
+    for section in reports[0].get("Rows") or []:
+        for row in section.get("Rows") or []:
+            cells = row.get("Cells") or []
+            ids = {str(a.get("Value", "")).lower() for a in (cells[0].get("Attributes") or [])} if cells else set()
+            if row.get("RowType") == "Row" and account_id.lower() in ids and len(cells) >= 5:
+                return _amount(cells[4], "Value")
+    raise WireError(f"the Bank Summary has no row for account {account_id}")

@@ -175,7 +175,7 @@ class OutboxEntry(Base):
     kind: Mapped[str] = mapped_column(String(30))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[dict[str, Any]]
-    #: pending | sending | done | rejected | held | ignored
+    #: pending | sending | done | rejected | ignored (a held payout stays pending with its reason)
     state: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

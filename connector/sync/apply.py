@@ -1,4 +1,4 @@
-"""Apply an event to a stored invoice: the one-transaction rule of DESIGN §2.
+"""Apply an event to a stored invoice: the one-transaction rule of docs/architecture.md.
 
 Every function here takes a session inside a transaction the caller owns and writes, in
 that one transaction, the invoice's new state, its activity event(s) and any outbox entry
@@ -193,11 +193,20 @@ def create_invoices(
     return [by_id[i] for i in ids]
 
 
+#: An invoice whose money is in flight or taken: one entered again in the same ledger is the same invoice.
+_MONEY_TAKEN = ("submitted", "paid", "settled")
+
+
 def _already_known(session: Session, prints: list[str], connection: Connection | None) -> dict[str, Invoice]:
-    """For each fingerprint, the earliest live invoice with it from another connection or channel."""
+    """For each fingerprint, the earliest live invoice with it from another connection or channel,
+    or from this one while its debit is in flight or paid (voided and entered again: charged once)."""
     query = select(Invoice).where(Invoice.fingerprint.in_(set(prints)), Invoice.deleted_at.is_(None))
     if connection is not None and connection.id is not None:
-        query = query.where((Invoice.connection_id != connection.id) | Invoice.connection_id.is_(None))
+        query = query.where(
+            (Invoice.connection_id != connection.id)
+            | Invoice.connection_id.is_(None)
+            | ((Invoice.status.in_(_MONEY_TAKEN)) & (Invoice.paid_via.is_(None) | (Invoice.paid_via == "platform")))
+        )
     elif connection is None:
         query = query.where(Invoice.connection_id.is_not(None))
     found: dict[str, Invoice] = {}

@@ -28,6 +28,7 @@ from connector.store.invoices import state_of
 from connector.store.models import Connection, Invoice, OutboxEntry, QuarantinedRecord, SyncCursor
 from connector.store.types import utcnow
 from connector.sync.apply import NewInvoice, apply_event, create_invoices
+from connector.sync.push import UNAPPLIED_ONLY
 from connector.sync.runs import RunCounts
 
 STREAM = "invoices"
@@ -278,7 +279,7 @@ def _our_payments(session: Session, invoices: list[Invoice]) -> dict[int, _Ours]
         ours.every.add(marker(key))
         if reference:
             ours.every.add(reference)
-        if state == "done":
+        if state == "done" and not (reference or "").startswith(UNAPPLIED_ONLY):
             ours.posted.append((marker(key), reference))
     for ours in found.values():
         ours.posted = [(m, r) for m, r in ours.posted if r not in deleted]

@@ -33,6 +33,8 @@ from connector.sync.runs import RunCounts
 #: An entry left ``sending`` longer than this was interrupted (a crash): it is taken up again.
 SENDING_LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
+#: Prefix of an outbox entry's ledger reference when the money went to the customer's credit only.
+UNAPPLIED_ONLY = "unapplied:"
 
 
 class StopConnection(Exception):
@@ -205,7 +207,10 @@ def _push_payments(
             elif key in results and results[key].external_id:
                 plan = plans[entry_id]
                 result = results[key]
-                _settle(session, entry, "done", plan.describe(result), counts, run_id, reference=result.external_id)
+                # Nothing applied to the invoice (it was voided or paid meanwhile): the write is the
+                # customer's credit alone, which the import must not expect on the invoice.
+                reference = result.external_id if plan.applied else f"{UNAPPLIED_ONLY}{result.external_id}"
+                _settle(session, entry, "done", plan.describe(result), counts, run_id, reference=reference)
                 _flag_money(session, entry, plan)
             else:
                 error = results[key].error if key in results else "the ledger did not answer for this payment"

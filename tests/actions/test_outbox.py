@@ -58,3 +58,13 @@ def test_refusals(runtime, cli, twins):
         actions.retry_push(runtime, 9999, actor=Actor.person("lee"))
     code, _, err = cli("outbox", "retry", "9999")
     assert code == 2 and "no outbox entry 9999" in err
+
+
+def test_the_queue_lists_what_the_ledger_refused_with_ids(runtime, cli, twins):
+    entry = refused_payment(runtime, "INV-D")
+    code, out, _ = cli("outbox", "list", "--json")
+    import json
+
+    rows = json.loads(out)
+    assert code == 0 and [(r["id"], r["invoice"], r["state"]) for r in rows] == [(entry, "INV-D", "rejected")]
+    assert "account archived" in rows[0]["error"]

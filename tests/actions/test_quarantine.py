@@ -52,3 +52,9 @@ def test_a_record_without_a_ledger_id_cannot_be_re_read(runtime):
     record = quarantined(runtime, external_id=None)
     with pytest.raises(RefusedAction, match="no ledger id"):
         actions.release_record(runtime, record, actor=Actor.person("jo"))
+
+
+def test_the_queue_lists_open_records_with_ids(runtime, cli):
+    record = quarantined(runtime)
+    code, out, _ = cli("quarantine", "list")
+    assert code == 0 and str(record) in out and "unknown status" in out

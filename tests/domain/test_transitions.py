@@ -315,3 +315,18 @@ class TestManualChanges:
         assert isinstance(refused, Refused)
         assert "scheduled to settled" in refused.reason and "submitted" in refused.reason
         assert isinstance(manual_event(state_in(S.SETTLED), S.DRAFT, TODAY, "x", CollectionPolicy()), Refused)
+
+
+def test_an_on_demand_invoice_in_another_currency_is_flagged_and_its_payment_refused():
+    policy = CollectionPolicy(currency="NZD")
+    placed = place_new(
+        ledger_status=LedgerStatus.OPEN,
+        mode=CollectionMode.ON_DEMAND,
+        amount_due=Money.of("10", "GBP"),
+        due_date=None,
+        today=TODAY,
+        policy=policy,
+    )
+    assert placed.status is S.OUTSTANDING and placed.needs_attention
+    refused = apply(placed, ev.PaymentReceived(occurred_on=TODAY), policy)
+    assert isinstance(refused, Refused) and "GBP" in refused.reason

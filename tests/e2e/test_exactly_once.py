@@ -91,7 +91,8 @@ def test_an_import_killed_mid_page_leaves_every_invoice_once(any_world, monkeypa
         with real() as session:
             yield session
             calls["n"] += 1
-            if calls["n"] == 4:  # inside the second page's transaction, before its commit
+            # lock + run, organisation facts learnt, cursor read, first page: the 5th is the second page
+            if calls["n"] == 5:  # inside the second page's transaction, before its commit
                 session.flush()
                 raise Crash
 

@@ -15,12 +15,9 @@ Order for a ``/v3/company/{realmId}/...`` call, mirroring where QBO does each:
 
 from __future__ import annotations
 
-import json
 import uuid
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from connector.sandbox.common.faults import FaultKind
 from connector.sandbox.common.pipeline import (
@@ -35,56 +32,28 @@ from connector.sandbox.common.wsgi import CaseInsensitivePaths
 from connector.sandbox.quickbooks import wire
 from connector.sandbox.quickbooks.model import ENTITIES
 from connector.sandbox.quickbooks.oauth import Unauthorized
+from connector.sandbox.quickbooks.routes_admin import admin
+from connector.sandbox.quickbooks.routes_api import api
+from connector.sandbox.quickbooks.routes_oauth import oauth
+from connector.sandbox.quickbooks.web import (
+    API_PREFIX,
+    DEFAULT_OFFSET,
+    EXTENSION,
+    JSON,
+    Services,
+    auth_response,
+    fault_response,
+    sandbox,
+    throttle_response,
+)
 from connector.sandbox.quickbooks.wire import QboError
 
-if TYPE_CHECKING:
-    from connector.sandbox.quickbooks.sandbox import QuickBooksSandbox
-
-API_PREFIX = "/v3/company/"
-JSON = "application/json;charset=UTF-8"
-XML = "application/xml"
-DEFAULT_OFFSET = -8 * 60  # Intuit's own zone, for answers that belong to no company
 REQUESTID_MAX = 50
 
 # Fixed path segments in their canonical spelling (QBO matches paths case-insensitively).
 SEGMENTS = {name.lower(): name.lower() for name in ENTITIES} | {
     s.lower(): s for s in ("v3", "company", "query", "cdc", "batch", "companyinfo", "preferences", "__sandbox")
 }
-
-
-def sandbox() -> QuickBooksSandbox:
-    return current_app.extensions["qbo_sandbox"]  # type: ignore[no-any-return]
-
-
-def time_text() -> str:
-    return wire.response_time(sandbox().clock.now(), g.get("offset", DEFAULT_OFFSET))
-
-
-def qbo_json(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(wire.dumps(document).encode(), status=status, content_type=JSON, headers=headers)
-
-
-def fault_response(error: QboError) -> Response:
-    return qbo_json(wire.fault_document(error, time_text()), error.status)
-
-
-def throttle_response() -> Response:
-    return Response(wire.throttle_xml(time_text()), status=429, content_type=XML)
-
-
-def auth_response(detail: str) -> Response:
-    body = json.dumps(wire.auth_fault_document(detail, sandbox().clock.now())).encode()
-    return Response(body, status=401, content_type=JSON, headers={"WWW-Authenticate": wire.WWW_AUTHENTICATE})
-
-
-def read_json() -> Any:
-    """The request body as JSON with exact decimals; QBO's parser error otherwise."""
-    raw = request.get_data(as_text=True)
-    try:
-        return json.loads(raw, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise QboError("2010", "Request has invalid or unsupported property",
-                       f"Property Name:Unexpected character ({exc.msg}) specified is unsupported or invalid") from None
 
 
 def _area(path: str) -> str:
@@ -173,14 +142,10 @@ def _teardown(_exc: BaseException | None) -> None:
         limiter.release(realm_id)
 
 
-def create_app(sb: QuickBooksSandbox) -> CaseInsensitivePaths:
+def create_app(sb: Services) -> CaseInsensitivePaths:
     """The WSGI app: Flask plus case-insensitive matching of the fixed path segments."""
-    from connector.sandbox.quickbooks.routes_admin import admin
-    from connector.sandbox.quickbooks.routes_api import api
-    from connector.sandbox.quickbooks.routes_oauth import oauth
-
     app = Flask("connector.sandbox.quickbooks")
-    app.extensions["qbo_sandbox"] = sb
+    app.extensions[EXTENSION] = sb
     app.url_map.strict_slashes = False
     app.before_request(_pipeline)
     app.after_request(_finish)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from connector.sandbox.quickbooks.model import ENTITIES, NAME_LISTS, ZERO, Company, Record
+from connector.sandbox.quickbooks.model import ENTITIES, NAME_LISTS, ZERO, Company, Posting, Record
 
 
 class Index:
@@ -89,8 +89,12 @@ class Books:
     seq: int = 0
     version: int = 0  # bumps on every change (autosave and caches key on it)
     balances: dict[str, Decimal] = field(default_factory=dict)  # account id -> debit-positive home amount
+    native: dict[str, Decimal] = field(default_factory=dict)  # account id -> the same in the account's currency
     customer_open: dict[str, Decimal] = field(default_factory=dict)  # customer id -> open invoice balance
-    applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # invoice id -> payment id -> amount
+    #: customer id -> credit not yet used: payments' UnappliedAmt and credit memos' RemainingCredit
+    customer_credit: dict[str, Decimal] = field(default_factory=dict)
+    #: invoice or credit memo id -> payment id -> amount that payment applied (ids are unique across kinds)
+    applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)  # "ar", "undeposited", "income", ... -> account id
     bulk: bool = False  # seeding: skip index upkeep, rebuild_indexes() once at the end
 
@@ -143,9 +147,15 @@ class Books:
         self.tombstones[record.kind].insert(record)
         self.version += 1
 
-    def post(self, postings: list[tuple[str, Decimal]], sign: int) -> None:
-        for account_id, amount in postings:
-            self.balances[account_id] = self.balances.get(account_id, ZERO) + sign * amount
+    def post(self, postings: list[Posting], sign: int) -> None:
+        for account_id, home_amount, amount in postings:
+            self.balances[account_id] = self.balances.get(account_id, ZERO) + sign * home_amount
+            self.native[account_id] = self.native.get(account_id, ZERO) + sign * amount
+
+    def credit(self, customer_id: str | None, amount: Decimal) -> None:
+        """Move a customer's unused credit (an unapplied payment, a credit memo's remaining credit)."""
+        if customer_id is not None and amount:
+            self.customer_credit[customer_id] = self.customer_credit.get(customer_id, ZERO) + amount
 
     def account(self, role: str) -> Record:
         return self.records["Account"][self.roles[role]]

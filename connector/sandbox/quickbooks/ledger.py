@@ -10,6 +10,9 @@ invoices, customers and accounts together). Every write follows one path:
 * void: amounts to zero and PrivateNote "Voided" (Invoice, Payment);
 * delete: the record leaves queries and reads and becomes a CDC tombstone.
 
+Once the accountant has closed the books (``close_books``), no transaction dated on or
+before the close date can be created, changed, voided or deleted: QBO's fault 6200.
+
 Records another write changed through a link (an invoice a payment was applied to) get a
 new SyncToken and LastUpdatedTime too, and listeners (webhooks) hear about every change.
 """
@@ -28,7 +31,7 @@ from connector.sandbox.common.clock import Clock
 from connector.sandbox.quickbooks.books import Books
 from connector.sandbox.quickbooks.model import Record, to_epoch
 from connector.sandbox.quickbooks.rules import RULES, Ctx
-from connector.sandbox.quickbooks.rules_base import boolean, clean_input
+from connector.sandbox.quickbooks.rules_base import boolean, check_open_period, clean_input
 from connector.sandbox.quickbooks.wire import QboError
 
 
@@ -154,6 +157,7 @@ class Ledger:
             doc = {k: v for k, v in doc.items() if k not in rules.readonly}
             ctx = self._ctx(books)
             rules.normalize(ctx, doc)
+            check_open_period(books, doc)
             now = self.now()
             record = Record(kind, books.new_id(kind), 0, now, now, books.next_seq(), doc)
             rules.link(ctx, record)
@@ -193,6 +197,7 @@ class Ledger:
             sent, system = clean_input(kind, body)
             record = self._current(books, kind, system)
             ctx = self._ctx(books, record)
+            check_open_period(books, record.doc)
             rules.check_update(ctx, record)
             sent = {k: v for k, v in sent.items() if k not in rules.readonly}
             if boolean(system.get("sparse", False), "sparse"):
@@ -204,6 +209,7 @@ class Ledger:
             books.post(record.postings, -1)
             try:
                 rules.normalize(ctx, doc)
+                check_open_period(books, doc)
             except QboError:
                 rules.link(self._ctx(books, record), record)  # back as it was; nothing is re-stamped
                 books.post(record.postings, +1)
@@ -225,6 +231,7 @@ class Ledger:
             _sent, system = clean_input(kind, body)
             record = self._current(books, kind, system)
             ctx = self._ctx(books, record)
+            check_open_period(books, record.doc)
             rules.check_void(ctx, record)
             rules.unlink(ctx, record)
             books.post(record.postings, -1)
@@ -247,6 +254,7 @@ class Ledger:
                 raise QboError.unsupported_operation("Delete", kind)
             record = self._current(books, kind, system)
             ctx = self._ctx(books, record)
+            check_open_period(books, record.doc)
             rules.check_delete(ctx, record)
             rules.unlink(ctx, record)
             books.post(record.postings, -1)
@@ -319,6 +327,34 @@ class Ledger:
             if txn_date is not None:
                 body["TxnDate"] = txn_date.isoformat()
             return self.create(realm_id, "Payment", body)
+
+    def create_credit_memo(self, realm_id: str, customer_id: str, amount: Decimal | str | int, *,
+                           description: str = "Credit", txn_date: date | None = None, **extra: Any) -> Record:
+        """A credit memo with one line, as someone crediting a customer in QuickBooks would make it."""
+        body: dict[str, Any] = {
+            "CustomerRef": {"value": str(customer_id)},
+            "Line": [{"Amount": Decimal(str(amount)), "DetailType": "SalesItemLineDetail",
+                      "Description": description, "SalesItemLineDetail": {}}],
+            **extra,
+        }
+        if txn_date is not None:
+            body["TxnDate"] = txn_date.isoformat()
+        return self.create(realm_id, "CreditMemo", body)
+
+    def close_books(self, realm_id: str, through: date | None) -> None:
+        """What an accountant does once a period is reconciled: nothing dated on or before
+        ``through`` may change any more (None opens the books again)."""
+        with self.lock:
+            books = self.books(realm_id)
+            books.company.book_close_date = through.isoformat() if through else None
+            books.version += 1
+
+    def enable_currency(self, realm_id: str, code: str, rate: Decimal | str) -> None:
+        """Turn a currency on for a company (multicurrency), at ``rate`` home units per unit."""
+        with self.lock:
+            books = self.books(realm_id)
+            books.company.rates[code] = Decimal(str(rate))
+            books.version += 1
 
     def update_entity(self, realm_id: str, kind: str, entity_id: str, **fields: Any) -> Record:
         """A sparse update with the current SyncToken (an edit made in QuickBooks)."""

@@ -5,6 +5,10 @@ counts ``/batch`` separately as well (40 batch requests a minute per realm; Intu
 announced 120 for production from late 2025). A batch also counts as one ordinary
 request. Everything can be lifted (``None``) for benchmarks; a common ``RateLimits`` is
 accepted too, so tests and benchmarks can treat both sandboxes alike.
+
+A throttled call gets QBO's XML ``ThrottleExceeded`` page (code 3001) with HTTP 429;
+``throttle_status=403`` answers it with 403 instead, as QBO has been seen to do, so a
+client can prove it treats both alike.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ class QboLimits:
     per_minute: int | None = 500
     concurrent: int | None = 10
     batch_per_minute: int | None = 40
+    throttle_status: int = 429
 
     @classmethod
     def unlimited(cls) -> QboLimits:

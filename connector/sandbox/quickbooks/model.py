@@ -22,14 +22,22 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
 # Entities the sandbox serves, by the name QBO uses in JSON and in queries.
-TRANSACTIONS = ("Invoice", "Payment", "Deposit", "Transfer", "Purchase")
+TRANSACTIONS = ("Invoice", "CreditMemo", "Payment", "Deposit", "Transfer", "Purchase")
 NAME_LISTS = ("Account", "Customer")
 ENTITIES = TRANSACTIONS + NAME_LISTS
 BY_LOWER = {name.lower(): name for name in ENTITIES}
 
+#: One booking of a transaction: (account id, debit-positive home-currency amount, the same amount
+#: in the transaction's currency). An account in a foreign currency keeps its balance in that currency.
+Posting = tuple[str, Decimal, Decimal]
+
 
 def money(value: Any) -> Decimal:
-    """Round to cents half-up, whatever the caller had (float, int, str, Decimal)."""
+    """Round to two decimals half-up, whatever the caller had (float, int, str, Decimal).
+
+    QBO keeps line amounts, totals and balances to two decimal places in every currency: a
+    whole-yen JPY amount stays exact (``150000``), a three-decimal KWD/BHD amount loses its last
+    digit (``12.345`` -> ``12.35``). Only Qty/UnitPrice carry more digits (up to seven)."""
     if type(value) is Decimal:
         return value.quantize(CENT, rounding=ROUND_HALF_UP)
     if isinstance(value, float):
@@ -68,6 +76,9 @@ class Company:
     city: str
     # foreign currency code -> home-currency units per one foreign unit (QBO's ExchangeRate direction)
     rates: dict[str, Decimal] = field(default_factory=dict)
+    #: "Close the books" (Preferences.AccountingInfoPrefs.BookCloseDate, ISO date): transactions dated
+    #: on or before it can't be created, changed, voided or deleted (fault 6200).
+    book_close_date: str | None = None
 
     @property
     def tz(self) -> timezone:
@@ -105,7 +116,7 @@ class Record:
     deleted: bool = False
     json: str | None = None
     # internal links that are not part of the document
-    postings: list[tuple[str, Decimal]] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
     deposited_in: str | None = None  # a payment held in Undeposited Funds, once deposited
 
     @property
@@ -124,6 +135,9 @@ CURRENCY_NAMES = {
     "GBP": "British Pound Sterling",
     "AUD": "Australian Dollar",
     "NZD": "New Zealand Dollar",
+    "JPY": "Japanese Yen",
+    "KWD": "Kuwaiti Dinar",
+    "BHD": "Bahraini Dinar",
 }
 
 

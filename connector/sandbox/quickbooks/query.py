@@ -393,6 +393,11 @@ def query_response(books: Books, text: str, render: Callable[[Books, Record], Fr
 CDC_WINDOW_DAYS = 30
 CDC_MAX_OBJECTS = 1000
 CDC_UNSUPPORTED = ("journalcode", "taxagency", "timeactivity", "taxcode", "taxrate")
+#: What QBO takes for changedSince: its docs give an ISO date (``2015-11-28``) and a date-time with
+#: offset (``2015-12-23T09:00-07:00``); python-quickbooks formats datetimes without an offset (read in
+#: the company's zone); clients feed back QBO's own ``time`` (milliseconds, offset). Not ISO 8601,
+#: and refused: a space for the ``T`` and sub-millisecond digits, i.e. what ``str(datetime)`` gives.
+CDC_SINCE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def cdc_response(books: Books, entities: str | None, changed_since: str | None, now: float,
@@ -415,10 +420,15 @@ def cdc_response(books: Books, entities: str | None, changed_since: str | None, 
             raise QboError.invalid_query(f"Entity {name} is not supported by the sandbox (or does not exist)")
         if canonical not in kinds:
             kinds.append(canonical)
+    if not CDC_SINCE.match(changed_since):
+        raise QboError.invalid_query(
+            f"value {changed_since!r} is not a valid changedSince: an ISO 8601 date or date-time "
+            "(yyyy-MM-dd['T'HH:mm[:ss[.SSS]]][offset])"
+        )
     try:
         since = parse_stamp(changed_since, books.company.utc_offset_minutes)
     except ValueError:
-        raise QboError.invalid_value(changed_since, "changedSince (a date-time)") from None
+        raise QboError.invalid_query(f"value {changed_since!r} is not a valid changedSince") from None
     if since < now - CDC_WINDOW_DAYS * 86_400:
         raise QboError("4001", "Invalid Request",
                        f"changedSince {changed_since} is more than {CDC_WINDOW_DAYS} days in the past; "

@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from connector.sandbox.quickbooks.app import qbo_json, read_json, sandbox, time_text
 from connector.sandbox.quickbooks.books import Books
 from connector.sandbox.quickbooks.model import BY_LOWER, ENTITIES, Record
 from connector.sandbox.quickbooks.query import cdc_response, query_response
 from connector.sandbox.quickbooks.render import fragment
+from connector.sandbox.quickbooks.web import qbo_json, read_json, sandbox, time_text
 from connector.sandbox.quickbooks.wire import QboError, local_stamp
 
 api = Blueprint("qbo_api", __name__)
@@ -165,7 +165,8 @@ def company_info(realm_id: str, company_id: str) -> Response:
 def preferences(realm_id: str) -> Response:
     company = _books(realm_id).company
     offset = company.utc_offset_minutes
-    prefs = {
+    prefs: dict[str, Any] = {
+        "AccountingInfoPrefs": {"BookCloseDate": company.book_close_date},
         "CurrencyPrefs": {"MultiCurrencyEnabled": company.multicurrency, "HomeCurrency": {"value": company.currency}},
         "domain": "QBO",
         "sparse": False,
@@ -174,6 +175,8 @@ def preferences(realm_id: str) -> Response:
         "MetaData": {"CreateTime": local_stamp(company.created, offset),
                      "LastUpdatedTime": local_stamp(company.created, offset)},
     }
+    if not company.book_close_date:
+        del prefs["AccountingInfoPrefs"]
     return qbo_json({"Preferences": prefs, "time": time_text()})
 
 

@@ -15,8 +15,8 @@ from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from connector.sandbox.common.consent import consent_page, registered_client
-from connector.sandbox.quickbooks.app import JSON, sandbox
 from connector.sandbox.quickbooks.oauth import ISSUER, OAuthError, Unauthorized, basic_credentials
+from connector.sandbox.quickbooks.web import JSON, sandbox
 
 oauth = Blueprint("qbo_oauth", __name__)
 

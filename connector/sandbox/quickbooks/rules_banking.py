@@ -12,13 +12,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from connector.sandbox.quickbooks.model import ZERO, Record, currency_ref
+from connector.sandbox.quickbooks.model import ZERO, Posting, Record, currency_ref
 from connector.sandbox.quickbooks.rules_base import (
     BALANCE_SHEET,
     CASH_LIKE,
     Ctx,
     Rules,
     amount,
+    booking,
     boolean,
     check_enum,
     check_line_keys,
@@ -136,17 +137,17 @@ class DepositRules(Rules):
         seen.add(txn_id)
         return {"TxnId": txn_id, "TxnType": "Payment", "TxnLineId": "0"}
 
-    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[Posting]:
         rate = doc.get("ExchangeRate", Decimal(1))
         target = ref_value(doc, "DepositToAccountRef")
         assert target is not None
-        out = [(target, home(doc["TotalAmt"], rate))]
+        out = [booking(target, doc["TotalAmt"], rate)]
         for line in doc.get("Line", []):
             source = ref_value(line["DepositLineDetail"], "AccountRef") if "DepositLineDetail" in line \
                 else ctx.books.roles["undeposited"]
             assert source is not None
-            out.append((source, -home(line["Amount"], rate)))
-        return [(account, value) for account, value in out if value]
+            out.append(booking(source, -line["Amount"], rate))
+        return [posting for posting in out if posting[2]]
 
     def link(self, ctx: Ctx, record: Record) -> None:
         for payment_id in _deposited(record.doc):
@@ -184,11 +185,11 @@ class TransferRules(Rules):
         doc.update(FromAccountRef=name_ref(source), ToAccountRef=name_ref(target), Amount=value,
                    TxnDate=_dated(ctx, doc))
 
-    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
-        value = home(doc["Amount"], doc.get("ExchangeRate", Decimal(1)))
+    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[Posting]:
+        rate = doc.get("ExchangeRate", Decimal(1))
         source, target = ref_value(doc, "FromAccountRef"), ref_value(doc, "ToAccountRef")
         assert source is not None and target is not None
-        return [(target, value), (source, -value)]
+        return [booking(target, doc["Amount"], rate), booking(source, -doc["Amount"], rate)]
 
 
 class PurchaseRules(Rules):
@@ -250,14 +251,14 @@ class PurchaseRules(Rules):
             line["Description"] = raw["Description"]
         return line
 
-    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[Posting]:
         rate = doc.get("ExchangeRate", Decimal(1))
         sign = -1 if doc.get("Credit") else 1
         payer = ref_value(doc, "AccountRef")
         assert payer is not None
-        out = [(payer, -sign * home(doc["TotalAmt"], rate))]
+        out = [booking(payer, -sign * doc["TotalAmt"], rate)]
         for line in doc.get("Line", []):
             account = ref_value(line["AccountBasedExpenseLineDetail"], "AccountRef")
             assert account is not None
-            out.append((account, sign * home(line["Amount"], rate)))
-        return [(account, value) for account, value in out if value != ZERO]
+            out.append(booking(account, sign * line["Amount"], rate))
+        return [posting for posting in out if posting[2] != ZERO]

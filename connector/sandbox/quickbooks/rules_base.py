@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from connector.sandbox.quickbooks.books import Books
-from connector.sandbox.quickbooks.model import ZERO, Record, money
+from connector.sandbox.quickbooks.model import ZERO, Posting, Record, money
 from connector.sandbox.quickbooks.wire import QboError
 from connector.sandbox.quickbooks.xsd_names import ATTRIBUTES, FIELDS
 
@@ -210,6 +210,19 @@ def home(value: Decimal, rate: Decimal) -> Decimal:
     return money(value * rate)
 
 
+def booking(account_id: str, value: Decimal, rate: Decimal) -> Posting:
+    """``value`` (transaction currency, debit positive) booked to an account, with its home amount."""
+    return (account_id, home(value, rate), value)
+
+
+def check_open_period(books: Books, doc: dict[str, Any]) -> None:
+    """Refuse a write to a transaction dated in the period the accountant closed (QBO fault 6200)."""
+    closed = books.company.book_close_date
+    txn_date = doc.get("TxnDate")
+    if closed and txn_date and str(txn_date)[:10] <= closed:
+        raise QboError.period_closed()
+
+
 class Rules:
     """One entity's behaviour; subclasses override what applies to them."""
 
@@ -222,8 +235,8 @@ class Rules:
     def normalize(self, ctx: Ctx, doc: dict[str, Any]) -> None:
         """Validate and complete ``doc`` in place (totals, defaults, references)."""
 
-    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
-        """Debit-positive home-currency amounts per account id this document books."""
+    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[Posting]:
+        """What this document books, per account (see :data:`~connector.sandbox.quickbooks.model.Posting`)."""
         return []
 
     def link(self, ctx: Ctx, record: Record) -> None:

@@ -97,7 +97,10 @@ class AccountRules(Rules):
         )
 
     def dynamic(self, books: Books, record: Record) -> dict[str, Any]:
-        balance = books.balances.get(record.id, ZERO)
+        """CurrentBalance in the account's own currency (a USD bank of an AUD company shows dollars),
+        debit-normal accounts positive when they hold money, the others when they owe it."""
+        foreign = ref_value(record.doc, "CurrencyRef") not in (None, books.company.currency)
+        balance = (books.native if foreign else books.balances).get(record.id, ZERO)
         if record.doc.get("Classification") not in DEBIT_NORMAL:
             balance = -balance
         balance = money(balance)
@@ -142,5 +145,7 @@ class CustomerRules(Rules):
         doc.setdefault("PreferredDeliveryMethod", "Print")
 
     def dynamic(self, books: Books, record: Record) -> dict[str, Any]:
-        balance = money(books.customer_open.get(record.id, ZERO))
+        """What the customer owes: open invoices less the credit they have not used yet
+        (unapplied payments, credit memos' remaining credit); negative when they are in credit."""
+        balance = money(books.customer_open.get(record.id, ZERO) - books.customer_credit.get(record.id, ZERO))
         return {"Balance": balance, "BalanceWithJobs": balance}

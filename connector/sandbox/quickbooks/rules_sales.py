@@ -1,10 +1,11 @@
-"""Invoices and the payments applied to them.
+"""Invoices, and the sales-form helpers credit memos share with them.
 
 QBO keeps no status on an invoice: ``Balance`` and ``LinkedTxn`` tell the story. A
 payment line linked to an invoice lowers its Balance and adds ``{"TxnId": <payment>,
 "TxnType": "Payment"}`` to its LinkedTxn; the invoice gets a new SyncToken and
 LastUpdatedTime. Voiding an invoice zeroes every amount and sets PrivateNote "Voided";
-payments that were applied to it stay, unapplied (their UnappliedAmt grows).
+payments that were applied to it stay, unapplied (their UnappliedAmt grows). Payments
+themselves live in :mod:`~connector.sandbox.quickbooks.rules_payments`.
 """
 
 from __future__ import annotations
@@ -14,19 +15,18 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from connector.sandbox.quickbooks.books import Books
-from connector.sandbox.quickbooks.model import ZERO, Record, currency_ref, money
+from connector.sandbox.quickbooks.model import ZERO, Posting, Record, currency_ref, money
 from connector.sandbox.quickbooks.rules_base import (
-    CASH_LIKE,
     Ctx,
     Rules,
     amount,
+    booking,
     check_enum,
     check_line_keys,
     decimal,
     home,
     name_ref,
     ref_value,
-    sum_amounts,
 )
 from connector.sandbox.quickbooks.wire import QboError, number, parse_date
 
@@ -37,7 +37,8 @@ DEFAULT_ITEM = {"value": "1", "name": "Services"}
 NET_DAYS = 30
 
 
-def _currency_and_rate(ctx: Ctx, doc: dict[str, Any], customer: Record) -> tuple[str, Decimal]:
+def currency_and_rate(ctx: Ctx, doc: dict[str, Any], customer: Record) -> tuple[str, Decimal]:
+    """A sales transaction is in its customer's currency, at the rate sent or the company's."""
     expected = ctx.currency_of(customer)
     sent = ref_value(doc, "CurrencyRef")
     if sent is not None and sent != expected:
@@ -48,7 +49,8 @@ def _currency_and_rate(ctx: Ctx, doc: dict[str, Any], customer: Record) -> tuple
     return expected, rate
 
 
-def _set_currency(ctx: Ctx, doc: dict[str, Any], currency: str, rate: Decimal) -> None:
+def set_currency(ctx: Ctx, doc: dict[str, Any], currency: str, rate: Decimal) -> None:
+    """CurrencyRef always; ExchangeRate only where multicurrency is on (QBO leaves it out otherwise)."""
     doc["CurrencyRef"] = currency_ref(currency)
     if ctx.company.multicurrency:
         doc["ExchangeRate"] = rate
@@ -77,8 +79,12 @@ def _sales_detail(raw: dict[str, Any], line_amount: Decimal) -> dict[str, Any]:
     return detail
 
 
-def invoice_lines(raw_lines: Any) -> tuple[list[dict[str, Any]], Decimal]:
-    """Number the lines, compute amounts and append QBO's subtotal line."""
+def _a(what: str) -> str:
+    return f"an {what}" if what[0] in "aeiou" else f"a {what}"
+
+
+def invoice_lines(raw_lines: Any, what: str = "invoice") -> tuple[list[dict[str, Any]], Decimal]:
+    """Number the lines, compute amounts and append QBO's subtotal line (invoices and credit memos)."""
     if not raw_lines:
         raise QboError.required("Line")
     lines: list[dict[str, Any]] = []
@@ -110,14 +116,14 @@ def invoice_lines(raw_lines: Any) -> tuple[list[dict[str, Any]], Decimal]:
         elif kind is None:
             raise QboError.required("Line.DetailType")
         else:
-            raise QboError.business(f"Line type {kind} cannot be used on an invoice in the sandbox")
+            raise QboError.business(f"Line type {kind} cannot be used on {_a(what)} in the sandbox")
         lines.append(line)
     if not any(line["DetailType"] != "DescriptionOnly" for line in lines):
-        raise QboError.business("An invoice needs at least one sales line")
+        raise QboError.business(f"{_a(what).capitalize()} needs at least one sales line")
     lines.append(subtotal_line(subtotal))
     total = money(subtotal - discount)
     if total < 0:
-        raise QboError.business("The invoice total can't be negative")
+        raise QboError.business(f"The {what} total can't be negative")
     return lines, total
 
 
@@ -155,6 +161,7 @@ def detach_payments(ctx: Ctx, invoice: Record) -> None:
         ctx.mark(payment)
         payment.doc["Line"] = kept
         payment.doc["UnappliedAmt"] = money(payment.doc.get("UnappliedAmt", ZERO) + released)
+        books.credit(ref_value(payment.doc, "CustomerRef"), released)
         payment.json = None
     books.applied.pop(invoice.id, None)
     refresh_invoice(books, invoice)
@@ -186,7 +193,7 @@ def complete_invoice(ctx: Ctx, doc: dict[str, Any], customer: Record, currency: 
     for key in ("AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment"):
         doc.setdefault(key, False)
     doc["CustomerRef"] = name_ref(customer)
-    _set_currency(ctx, doc, currency, rate)
+    set_currency(ctx, doc, currency, rate)
     doc.update(
         TxnDate=txn_date.isoformat(), DueDate=due.isoformat(), Line=lines, TxnTaxDetail={"TotalTax": ZERO},
         TotalAmt=total, Balance=total, LinkedTxn=[],
@@ -197,26 +204,6 @@ def complete_invoice(ctx: Ctx, doc: dict[str, Any], customer: Record, currency: 
     if currency != ctx.company.currency:
         doc["HomeTotalAmt"] = home(total, rate)
         doc["HomeBalance"] = home(total, rate)
-
-
-def payment_line(invoice: Record, value: Decimal, open_balance: Decimal) -> dict[str, Any]:
-    return {
-        "Amount": value,
-        "LinkedTxn": [{"TxnId": invoice.id, "TxnType": "Invoice"}],
-        "LineEx": _line_ex(invoice, open_balance),
-    }
-
-
-def complete_payment(ctx: Ctx, doc: dict[str, Any], customer: Record, currency: str, rate: Decimal,
-                     total: Decimal, lines: list[dict[str, Any]], deposit_to: Record, txn_date: date) -> None:
-    """Fill in everything QBO computes on a payment (shared with the seeder's bulk path)."""
-    applied = sum_amounts(line["Amount"] for line in lines)
-    doc["CustomerRef"] = name_ref(customer)
-    doc["DepositToAccountRef"] = name_ref(deposit_to)
-    _set_currency(ctx, doc, currency, rate)
-    doc.update(TxnDate=txn_date.isoformat(), TotalAmt=total, UnappliedAmt=money(total - applied),
-               ProcessPayment=False, Line=lines)
-
 
 class InvoiceRules(Rules):
     kind = "Invoice"
@@ -234,7 +221,7 @@ class InvoiceRules(Rules):
         if existing is not None and ref_value(existing.doc, "CustomerRef") != customer.id \
                 and books.applied.get(existing.id):
             raise QboError.business("The customer can't be changed on an invoice with payments applied")
-        currency, rate = _currency_and_rate(ctx, doc, customer)
+        currency, rate = currency_and_rate(ctx, doc, customer)
         check_enum(doc, "PrintStatus", PRINT_STATUS, "PrintStatusEnum")
         check_enum(doc, "EmailStatus", EMAIL_STATUS, "EmailStatusEnum")
         check_enum(doc, "GlobalTaxCalculation", GLOBAL_TAX, "GlobalTaxCalculationEnum")
@@ -249,11 +236,11 @@ class InvoiceRules(Rules):
         due = parse_date(doc.get("DueDate")) or parse_date(previous.get("DueDate")) or txn_date + timedelta(NET_DAYS)
         complete_invoice(ctx, doc, customer, currency, rate, lines, total, txn_date, due)
 
-    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
-        value = home(doc["TotalAmt"], doc.get("ExchangeRate", Decimal(1)))
+    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[Posting]:
+        value, rate = doc["TotalAmt"], doc.get("ExchangeRate", Decimal(1))
         if not value:
             return []
-        return [(ctx.books.roles["ar"], value), (ctx.books.roles["income"], -value)]
+        return [booking(ctx.books.roles["ar"], value, rate), booking(ctx.books.roles["income"], -value, rate)]
 
     def link(self, ctx: Ctx, record: Record) -> None:
         record.doc["Balance"] = ZERO  # refresh adds the whole balance to the customer
@@ -284,150 +271,3 @@ class InvoiceRules(Rules):
 
     def check_delete(self, ctx: Ctx, record: Record) -> None:
         detach_payments(ctx, record)
-
-
-class PaymentRules(Rules):
-    kind = "Payment"
-    readonly: ClassVar[frozenset[str]] = frozenset({
-        "UnappliedAmt", "LinkedTxn", "ProcessPayment", "TotalCostAmount", "HomeTotalCostAmount",
-        "PaymentEx",
-    })
-    can_void = True
-
-    def normalize(self, ctx: Ctx, doc: dict[str, Any]) -> None:
-        books = ctx.books
-        customer = ctx.customer(doc)
-        assert customer is not None
-        currency, rate = _currency_and_rate(ctx, doc, customer)
-        total = amount(doc.get("TotalAmt"), "TotalAmt")
-        if total < 0:
-            raise QboError.business("The payment amount can't be negative")
-        deposit_to = ctx.account(doc, "DepositToAccountRef", CASH_LIKE, required=False) \
-            or books.account("undeposited")
-        ctx.account(doc, "ARAccountRef", ("Accounts Receivable",), required=False)
-        lines: list[dict[str, Any]] = []
-        taken: dict[str, Decimal] = {}
-        for raw in doc.get("Line") or []:
-            check_line_keys(raw)
-            value = amount(raw.get("Amount"), "Line.Amount")
-            invoice = self._linked_invoice(ctx, raw, customer, currency)
-            if value <= 0:
-                raise QboError.business("The amount applied to an invoice must be greater than zero")
-            available = money(invoice.doc["Balance"] - taken.get(invoice.id, ZERO))
-            if value > available:
-                raise QboError.business(
-                    f"The amount applied to invoice {invoice.doc.get('DocNumber')} ({number(value)}) "
-                    f"exceeds its open balance ({number(available)})"
-                )
-            taken[invoice.id] = taken.get(invoice.id, ZERO) + value
-            lines.append(payment_line(invoice, value, available))
-        applied = sum_amounts(line["Amount"] for line in lines)
-        if applied > total:
-            raise QboError.business(
-                f"The amounts applied ({number(applied)}) are more than the payment total ({number(total)})"
-            )
-        previous = ctx.existing.doc if ctx.existing else {}
-        txn_date = parse_date(doc.get("TxnDate")) or parse_date(previous.get("TxnDate")) or ctx.today
-        complete_payment(ctx, doc, customer, currency, rate, total, lines, deposit_to, txn_date)
-
-    @staticmethod
-    def _linked_invoice(ctx: Ctx, raw: dict[str, Any], customer: Record, currency: str) -> Record:
-        linked = raw.get("LinkedTxn") or []
-        if len(linked) != 1 or not isinstance(linked[0], dict):
-            raise QboError.business("Each payment line must link exactly one transaction")
-        txn_type, txn_id = linked[0].get("TxnType"), str(linked[0].get("TxnId", "")).strip()
-        if txn_type != "Invoice":
-            raise QboError.business(f"The sandbox applies payments to invoices, not to {txn_type}")
-        invoice = ctx.books.get("Invoice", txn_id)
-        if invoice is None:
-            raise QboError.invalid_reference("Invoice", txn_id)
-        if ref_value(invoice.doc, "CustomerRef") != customer.id:
-            raise QboError.business(f"Invoice {invoice.doc.get('DocNumber')} belongs to another customer")
-        if ref_value(invoice.doc, "CurrencyRef") != currency:
-            raise QboError.business(f"Invoice {invoice.doc.get('DocNumber')} is in another currency")
-        return invoice
-
-    def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
-        value = home(doc["TotalAmt"], doc.get("ExchangeRate", Decimal(1)))
-        if not value:
-            return []
-        target = ref_value(doc, "DepositToAccountRef") or ctx.books.roles["undeposited"]
-        return [(target, value), (ctx.books.roles["ar"], -value)]
-
-    def link(self, ctx: Ctx, record: Record) -> None:
-        books = ctx.books
-        for invoice_id, value in applications(record.doc):
-            invoice = books.get("Invoice", invoice_id)
-            if invoice is None or not value:
-                continue
-            ctx.mark(invoice)
-            per_payment = books.applied.setdefault(invoice_id, {})
-            per_payment[record.id] = per_payment.get(record.id, ZERO) + value
-            refresh_invoice(books, invoice)
-
-    def unlink(self, ctx: Ctx, record: Record) -> None:
-        books = ctx.books
-        for invoice_id, _value in applications(record.doc):
-            per_payment = books.applied.get(invoice_id, {})
-            if per_payment.pop(record.id, None) is None:
-                continue
-            if not per_payment:
-                books.applied.pop(invoice_id, None)
-            invoice = books.get("Invoice", invoice_id)
-            if invoice is not None:
-                ctx.mark(invoice)
-                refresh_invoice(books, invoice)
-
-    def check_void(self, ctx: Ctx, record: Record) -> None:
-        self._refuse_if_deposited(record, "voided")
-
-    def void(self, ctx: Ctx, record: Record) -> None:
-        doc = record.doc
-        doc["TotalAmt"] = ZERO
-        doc["UnappliedAmt"] = ZERO
-        for line in doc.get("Line", []):
-            line["Amount"] = ZERO
-            line.pop("LineEx", None)
-        doc["PrivateNote"] = "Voided"
-
-    def check_delete(self, ctx: Ctx, record: Record) -> None:
-        self._refuse_if_deposited(record, "deleted")
-
-    @staticmethod
-    def _refuse_if_deposited(record: Record, verb: str) -> None:
-        if record.deposited_in:
-            raise QboError.business(
-                f"This payment is part of deposit {record.deposited_in}; remove it from the deposit before it "
-                f"can be {verb}"
-            )
-
-
-def applications(doc: dict[str, Any]) -> list[tuple[str, Decimal]]:
-    """(invoice id, amount) for each payment line linked to an invoice."""
-    out = []
-    for line in doc.get("Line", []):
-        linked = line.get("LinkedTxn") or []
-        if linked and linked[0].get("TxnType") == "Invoice":
-            out.append((str(linked[0]["TxnId"]), line.get("Amount", ZERO)))
-    return out
-
-
-def _name_value(name: str, value: str) -> dict[str, Any]:
-    """One JAXB-rendered NameValue, as QBO leaks it into payment lines (``LineEx.any``)."""
-    return {
-        "name": "{http://schema.intuit.com/finance/v3}NameValue",
-        "declaredType": "com.intuit.schema.finance.v3.NameValue",
-        "scope": "javax.xml.bind.JAXBElement$GlobalScope",
-        "value": {"Name": name, "Value": value},
-        "nil": False,
-        "globalScope": True,
-        "typeSubstituted": False,
-    }
-
-
-def _line_ex(invoice: Record, open_balance: Decimal) -> dict[str, Any]:
-    return {"any": [
-        _name_value("txnId", invoice.id),
-        _name_value("txnOpenBalance", number(open_balance)),
-        _name_value("txnReferenceNumber", str(invoice.doc.get("DocNumber", ""))),
-    ]}

@@ -236,6 +236,18 @@ class QuickBooksSandbox(SandboxBase):
                        **kwargs: Any) -> Record:
         return self.ledger.record_payment(realm_id, invoice_id, amount, **kwargs)
 
+    def create_credit_memo(self, realm_id: str, customer_id: str, amount: Decimal | str | int = "10.00",
+                           **kwargs: Any) -> Record:
+        return self.ledger.create_credit_memo(realm_id, customer_id, amount, **kwargs)
+
+    def close_books(self, realm_id: str, through: date | None) -> None:
+        """The accountant closes the books through ``through`` (after reconciling): writes to
+        transactions dated on or before it are refused with QBO's fault 6200."""
+        self.ledger.close_books(realm_id, through)
+
+    def enable_currency(self, realm_id: str, code: str, rate: Decimal | str) -> None:
+        self.ledger.enable_currency(realm_id, code, rate)
+
     def void_invoice(self, realm_id: str, invoice_id: str) -> Record:
         return self.ledger.void_invoice(realm_id, invoice_id)
 

@@ -28,14 +28,8 @@ from connector.sandbox.quickbooks.books import Books
 from connector.sandbox.quickbooks.ledger import Ledger
 from connector.sandbox.quickbooks.model import Company, Record, money, to_epoch
 from connector.sandbox.quickbooks.rules_base import Ctx
-from connector.sandbox.quickbooks.rules_sales import (
-    DEFAULT_ITEM,
-    complete_invoice,
-    complete_payment,
-    payment_line,
-    sales_line,
-    subtotal_line,
-)
+from connector.sandbox.quickbooks.rules_payments import complete_payment, payment_line
+from connector.sandbox.quickbooks.rules_sales import DEFAULT_ITEM, complete_invoice, sales_line, subtotal_line
 
 DAY = 86_400
 BIG_SEED = 10_000  # invoices from which the seed takes its objects out of the garbage collector's sight

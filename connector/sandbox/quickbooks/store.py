@@ -89,7 +89,7 @@ def _derive(ledger: Ledger, books: Books) -> None:
     """Recompute applications, balances and deposit links from the documents."""
     ctx = Ctx(books, books.company.local_date(ledger.clock.now()))
     saved = {r.id: (r.doc.get("Balance"), r.doc.get("LinkedTxn")) for r in books.records["Invoice"].values()}
-    for kind in ("Invoice", "Payment", "Deposit", "Transfer", "Purchase"):
+    for kind in ("Invoice", "CreditMemo", "Payment", "Deposit", "Transfer", "Purchase"):
         rules = RULES[kind]
         for record in books.records[kind].values():
             rules.link(ctx, record)

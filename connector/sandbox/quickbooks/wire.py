@@ -204,6 +204,12 @@ class QboError(Exception):
                    f"The name supplied already exists. : Id={existing_id}")
 
     @classmethod
+    def period_closed(cls) -> QboError:
+        """The books are closed for the transaction's date (Intuit's error list: 6200, "Account Period
+        Closed"; the same wording clients report from production)."""
+        return cls("6200", "Account Period Closed", "The account period has closed.")
+
+    @classmethod
     def unsupported_operation(cls, operation: str, kind: str) -> QboError:
         return cls("500", "Unsupported Operation", f"Operation {operation} is not supported for {kind}.")
 

@@ -33,6 +33,21 @@ FIELDS: dict[str, frozenset[str]] = {
         "ScheduledPaymentId", "GratuityEnabled", "FinancingProductType", "SubscriptionPaymentsSetting",
         "TxnRetainageDetail"
     }),
+    "CreditMemo": frozenset({
+        "Id", "SyncToken", "MetaData", "CustomField", "AttachableRef", "DocNumber", "TxnDate", "TxnSubType",
+        "DepartmentRef", "CurrencyRef", "ExchangeRate", "PrivateNote", "TxnStatus", "LinkedTxn", "Line",
+        "TxnTaxDetail", "TxnSource", "TaxFormType", "TaxFormNum", "TransactionLocationType", "Tag",
+        "TxnApprovalInfo", "RecurDataRef", "RecurringInfo", "ProjectRef", "TotalCostAmount",
+        "HomeTotalCostAmount", "AutoDocNumber", "CustomerRef", "CustomerMemo", "BillAddr", "ShipAddr",
+        "FreeFormAddress", "ShipFromAddr", "RemitToRef", "ClassRef", "SalesTermRef", "DueDate",
+        "SalesRepRef", "PONumber", "FOB", "ShipMethodRef", "ShipDate", "TrackingNum",
+        "GlobalTaxCalculation", "TotalAmt", "HomeTotalAmt", "ApplyTaxAfterDiscount",
+        "ShippingTaxIncludedInTotalTax", "TemplateRef", "PrintStatus", "EmailStatus", "BillEmail",
+        "BillEmailCc", "BillEmailBcc", "ARAccountRef", "Balance", "HomeBalance", "FinanceCharge",
+        "PaymentMethodRef", "PaymentRefNum", "PaymentType", "CheckPayment", "CreditCardPayment",
+        "DepositToAccountRef", "DeliveryInfo", "DiscountRate", "DiscountAmt", "GovtTxnRefIdentifier",
+        "TaxExemptionRef", "RemainingCredit", "InvoiceRef", "CreditMemoEx"
+    }),
     "Payment": frozenset({
         "Id", "SyncToken", "MetaData", "CustomField", "AttachableRef", "DocNumber", "TxnDate", "TxnSubType",
         "DepartmentRef", "CurrencyRef", "ExchangeRate", "PrivateNote", "TxnStatus", "LinkedTxn", "Line",

@@ -16,9 +16,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from connector.sandbox.common.faults import FaultKind
 from connector.sandbox.common.pipeline import (
@@ -30,15 +29,25 @@ from connector.sandbox.common.pipeline import (
     response_faults,
 )
 from connector.sandbox.common.wsgi import CaseInsensitivePaths
-from connector.sandbox.xero import wire
+from connector.sandbox.xero import routes_accounting, routes_money, routes_overpayments, routes_reports, wire
 from connector.sandbox.xero.oauth import Unauthorized
+from connector.sandbox.xero.routes_admin import admin
+from connector.sandbox.xero.routes_common import accounting
+from connector.sandbox.xero.routes_oauth import identity
+from connector.sandbox.xero.web import (
+    ACCOUNTING_PREFIX,
+    ADMIN_PREFIX,
+    EXTENSION,
+    JSON,
+    Services,
+    json_response,
+    problem_response,
+    sandbox,
+    text_response,
+)
 
-if TYPE_CHECKING:
-    from connector.sandbox.xero.sandbox import XeroSandbox
-
-ACCOUNTING_PREFIX = "/api.xro/2.0"
-JSON = "application/json; charset=utf-8"
-TEXT = "text/plain; charset=utf-8"
+# Importing the route modules registers their routes on the blueprints above.
+ROUTE_MODULES = (routes_accounting, routes_money, routes_overpayments, routes_reports)
 
 # Canonical spelling of every fixed path segment (Xero matches paths case-insensitively).
 SEGMENTS = [
@@ -48,7 +57,10 @@ SEGMENTS = [
     "BankTransfers",
     "BankTransactions",
     "CreditNotes",
+    "Overpayments",
     "Allocations",
+    "Reports",
+    "BankSummary",
     "Accounts",
     "Contacts",
     "Organisation",
@@ -83,29 +95,15 @@ SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("accounting.transactions", "accounting.banktransactions"),
         ("accounting.transactions.read", "accounting.banktransactions.read"),
     ),
+    "Overpayments": (
+        ("accounting.transactions", "accounting.payments"),
+        ("accounting.transactions.read", "accounting.payments.read"),
+    ),
+    "Reports": ((), ("accounting.reports.read",)),
     "Contacts": (("accounting.contacts",), ("accounting.contacts.read",)),
     "Accounts": (("accounting.settings",), ("accounting.settings.read",)),
     "Organisation": (("accounting.settings",), ("accounting.settings.read",)),
 }
-
-
-def sandbox() -> XeroSandbox:
-    return current_app.extensions["xero_sandbox"]  # type: ignore[no-any-return]
-
-
-def json_response(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(wire.dumps(document), status=status, content_type=JSON, headers=headers)
-
-
-def text_response(text: str, status: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(text.encode(), status=status, content_type=TEXT, headers=headers)
-
-
-def problem_response(status: int, detail: str) -> Response:
-    title = "Unauthorized" if status == 401 else "Forbidden"
-    # The identity layer writes "Type": null; dumps() would keep it, which is what Xero sends.
-    body = json.dumps(wire.problem(status, title, detail)).encode()
-    return Response(body, status=status, content_type=JSON)
 
 
 def _area(path: str) -> str:
@@ -113,7 +111,7 @@ def _area(path: str) -> str:
         return "accounting"
     if path == "/Connections" or path.startswith("/Connections/"):
         return "identity"
-    if path.startswith("/__sandbox"):
+    if path.startswith(ADMIN_PREFIX):
         return "admin"
     if path.startswith(("/connect/", "/identity/")):
         return "oauth"
@@ -261,22 +259,17 @@ def _teardown(_exc: BaseException | None) -> None:
         sandbox().limiter.release(tenant_id)
 
 
-def create_app(sb: XeroSandbox) -> CaseInsensitivePaths:
+def create_app(sb: Services) -> CaseInsensitivePaths:
     """The WSGI app: Flask plus case-insensitive path matching in front of it."""
-    from connector.sandbox.xero import routes_accounting, routes_money  # noqa: F401 - they register routes
-    from connector.sandbox.xero.routes_admin import admin
-    from connector.sandbox.xero.routes_common import accounting
-    from connector.sandbox.xero.routes_oauth import identity
-
     app = Flask("connector.sandbox.xero")
-    app.extensions["xero_sandbox"] = sb
+    app.extensions[EXTENSION] = sb
     app.url_map.strict_slashes = False
     app.before_request(_pipeline)
     app.after_request(_finish)
     app.teardown_request(_teardown)
     app.register_blueprint(identity)
     app.register_blueprint(accounting, url_prefix=ACCOUNTING_PREFIX)
-    app.register_blueprint(admin, url_prefix="/__sandbox")
+    app.register_blueprint(admin, url_prefix=ADMIN_PREFIX)
 
     @app.errorhandler(404)
     def _not_found(_err: Exception) -> Response:

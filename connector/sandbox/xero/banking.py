@@ -1,25 +1,22 @@
 """Banking rules: transfers between bank accounts (the payout) and SPEND/RECEIVE money.
 
-A mixin of ``Ledger`` so the ledger class stays readable; it uses the ledger's lock,
-lookups and line arithmetic.
+A layer of the ledger's class chain (see ``books``): it uses the books' lock, lookups and
+line arithmetic, and knows nothing of the layers above it.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
+from connector.sandbox.xero.books import Books
 from connector.sandbox.xero.model import ZERO, BankTransaction, BankTransfer, money
 from connector.sandbox.xero.tenant import LedgerError, LineInput
 
-if TYPE_CHECKING:
-    from connector.sandbox.xero.state import Ledger
 
-
-class BankingRules:
+class BankingRules(Books):
     def create_bank_transfer(
-        self: Ledger,
+        self,
         tenant_id: str,
         *,
         amount: Decimal | str | int | None,
@@ -103,7 +100,7 @@ class BankingRules:
             return transfer
 
     def create_bank_transaction(
-        self: Ledger,
+        self,
         tenant_id: str,
         *,
         type: str,
@@ -141,6 +138,8 @@ class BankingRules:
             contact = self.resolve_contact(tenant, contact_id, contact_name)
             code, rate = self._currency(tenant, currency or account.currency, currency_rate)
             built, sub, tax, total = self.build_lines(tenant, lines, line_amount_types, "NONE")
+            if total <= 0:
+                raise LedgerError("The total of a bank transaction must be greater than zero")
             tx = BankTransaction(
                 id=self.new_id(),
                 type=type,

@@ -17,6 +17,17 @@ from connector.sandbox.xero.state import LineInput, PaymentInput
 from connector.sandbox.xero.wire import WireError
 
 Element = dict[str, Any]
+#: The spec's BankTransaction.Type values: the only ones an echo may carry.
+BANK_TRANSACTION_TYPES = (
+    "RECEIVE",
+    "RECEIVE-OVERPAYMENT",
+    "RECEIVE-PREPAYMENT",
+    "SPEND",
+    "SPEND-OVERPAYMENT",
+    "SPEND-PREPAYMENT",
+    "RECEIVE-TRANSFER",
+    "SPEND-TRANSFER",
+)
 
 
 def _ref(el: Element, key: str) -> Element:
@@ -328,7 +339,7 @@ def _echo_lines(lines: list[LineInput] | None) -> list[Element]:
 def echo_bank_transaction(kwargs: dict[str, Any]) -> Element:
     """Type, LineItems and BankAccount are required by the spec and by the SDK's model."""
     doc: Element = {}
-    if kwargs.get("type") in ("RECEIVE", "SPEND"):
+    if kwargs.get("type") in BANK_TRANSACTION_TYPES:
         doc["Type"] = kwargs["type"]
     contact: Element = {}
     if kwargs.get("contact_id"):

@@ -122,6 +122,22 @@ def bank_transaction_fields(t: Tenant) -> dict[str, Getter]:
     }
 
 
+def overpayment_fields(t: Tenant) -> dict[str, Getter]:
+    return {
+        "OverpaymentID": lambda o: o.id,
+        "Type": lambda o: o.type,
+        "Status": lambda o: o.status,
+        "Reference": lambda o: o.reference,
+        "Date": lambda o: o.date,
+        "Total": lambda o: o.total,
+        "RemainingCredit": lambda o: o.remaining_credit,
+        "CurrencyCode": lambda o: o.currency,
+        "Contact.ContactID": lambda o: o.contact_id,
+        "Contact.Name": lambda o: t.contacts[o.contact_id].name,
+        "UpdatedDateUTC": lambda o: from_ms(o.updated_ms),
+    }
+
+
 def bank_transfer_fields(t: Tenant) -> dict[str, Getter]:
     return {
         "BankTransferID": lambda b: b.id,

@@ -8,8 +8,10 @@ precision Xero writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
+
+from connector.sandbox.xero.zones import zone_of
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -39,8 +41,8 @@ class Organisation:
     version: str  # Xero "Version": NZ, US, AU, UK, GLOBAL
     country: str
     base_currency: str
-    timezone: str  # Xero TimeZone enum value
-    utc_offset_minutes: int  # fixed offset: deterministic, no DST (a documented simplification)
+    timezone: str  # Xero TimeZone enum value; local dates follow it, DST included
+    utc_offset_minutes: int  # the zone's usual offset: lays out seeded timestamps, shown by the CLI
     short_code: str
     created_ms: int
     line_of_business: str
@@ -52,8 +54,9 @@ class Organisation:
     year_end_month: int = 3
 
     @property
-    def tz(self) -> timezone:
-        return timezone(timedelta(minutes=self.utc_offset_minutes))
+    def tz(self) -> tzinfo:
+        """The organisation's real zone (DST included); the fixed offset for an unknown name."""
+        return zone_of(self.timezone) or timezone(timedelta(minutes=self.utc_offset_minutes))
 
     def local_date(self, when: datetime) -> date:
         """The organisation's calendar date at ``when`` (what "today" means to its owner)."""
@@ -189,6 +192,9 @@ class CreditNote:
 
 @dataclass(slots=True)
 class Allocation:
+    """Credit applied to an invoice: from a credit note (``credit_note_id``) or from an
+    overpayment (``overpayment_id``, with ``credit_note_id`` empty)."""
+
     id: str
     credit_note_id: str
     invoice_id: str
@@ -196,6 +202,7 @@ class Allocation:
     date: date
     updated_ms: int
     is_deleted: bool = False
+    overpayment_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -217,6 +224,7 @@ class BankTransaction:
     currency_rate: Decimal = ONE
     is_reconciled: bool = False
     transfer_id: str | None = None
+    overpayment_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -234,3 +242,28 @@ class BankTransfer:
     from_reconciled: bool = False
     to_reconciled: bool = False
     status: str = "AUTHORISED"
+
+
+@dataclass(slots=True)
+class Overpayment:
+    """A customer's credit from money received beyond what was due (RECEIVE-OVERPAYMENT).
+
+    Xero creates it with a bank transaction (``bank_transaction_id``, a different id) into
+    ``bank_account_id``; its one line is coded to Accounts Receivable with no tax.
+    """
+
+    id: str
+    type: str
+    contact_id: str
+    bank_account_id: str
+    bank_transaction_id: str
+    date: date
+    status: str  # AUTHORISED, PAID (no credit left), VOIDED
+    currency: str
+    lines: list[LineItem]
+    total: Decimal
+    remaining_credit: Decimal
+    updated_ms: int
+    currency_rate: Decimal = ONE
+    reference: str | None = None
+    allocation_ids: list[str] = field(default_factory=list)

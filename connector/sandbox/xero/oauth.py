@@ -36,6 +36,7 @@ DEFAULT_SCOPES = (
     "accounting.transactions",
     "accounting.settings",
     "accounting.contacts",
+    "accounting.reports.read",
 )
 ISSUER = "https://identity.xero.com"
 

@@ -14,7 +14,6 @@ from typing import Any
 from flask import Response, g, request
 
 from connector.sandbox.xero import inputs, wire
-from connector.sandbox.xero.app import json_response, sandbox
 from connector.sandbox.xero.listing import (
     ACCOUNT_FIELDS,
     CONTACT_FIELDS,
@@ -39,6 +38,7 @@ from connector.sandbox.xero.routes_common import (
     write_batch,
 )
 from connector.sandbox.xero.state import LedgerError
+from connector.sandbox.xero.web import json_response, sandbox
 
 
 # --- organisation, accounts, contacts ----------------------------------------------------------

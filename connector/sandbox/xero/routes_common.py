@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, request
 
-from connector.sandbox.xero import wire
-from connector.sandbox.xero.app import json_response, sandbox, text_response
+from connector.sandbox.xero import inputs, wire
 from connector.sandbox.xero.listing import Getter, simple_list
+from connector.sandbox.xero.model import money
 from connector.sandbox.xero.query import QueryError
 from connector.sandbox.xero.state import LedgerError, Tenant
+from connector.sandbox.xero.web import json_response, sandbox, text_response
 
 accounting = Blueprint("xero_accounting", __name__)
 
@@ -203,4 +204,45 @@ def write_batch(
             for _, echoed, errors in outcomes
         ]
         return json_response(wire.validation_error(elements), 400)
+    return json_response(document)
+
+
+AllocationCheck = Callable[[dict[str, Any], dict[str, Decimal]], list[str]]
+
+
+def allocation_batch(check: AllocationCheck, allocate: Callable[[dict[str, Any]], Any]) -> Response:
+    """``PUT .../Allocations`` of a credit note or an overpayment: each element is checked
+    (``check`` sees the amounts earlier elements claimed), then applied; all-or-nothing when
+    summarizeErrors is true, per-element ``StatusAttributeString`` when it is false."""
+    sb, t = sandbox(), current_tenant()
+    raw = elements_of(read_body(), "Allocations")
+    if raw is None:
+        return bad_body("The request body must contain Allocations")
+    summarize = summarize_errors()
+    with sb.ledger.lock:
+        today = sb.ledger.today(t.id)
+        pending: dict[str, Decimal] = {}
+        parsed = []
+        for element in raw:
+            kwargs, errors = inputs.allocation(element if isinstance(element, dict) else {})
+            if not errors:
+                kwargs["amount"] = money(kwargs["amount"])
+                errors = check(kwargs, pending)
+            parsed.append((kwargs, errors))
+        if summarize and any(errors for _, errors in parsed):
+            elements = [
+                {**inputs.echo_allocation(kw, today), **({"ValidationErrors": wire.errors_list(e)} if e else {})}
+                for kw, e in parsed
+            ]
+            return json_response(wire.validation_error(elements), 400)
+        docs = []
+        for kwargs, errors in parsed:
+            if errors:
+                docs.append(failed_element(inputs.echo_allocation(kwargs, today), errors, None))
+                continue
+            doc = wire.allocation(allocate(kwargs), t)
+            if not summarize:
+                doc["StatusAttributeString"] = "OK"
+            docs.append(doc)
+        document = envelope("Allocations", docs)
     return json_response(document)

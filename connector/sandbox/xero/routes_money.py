@@ -4,20 +4,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import Response
 
 from connector.sandbox.xero import inputs, wire
-from connector.sandbox.xero.app import json_response, sandbox
 from connector.sandbox.xero.listing import (
     bank_transaction_fields,
     bank_transfer_fields,
     credit_note_fields,
     payment_fields,
 )
-from connector.sandbox.xero.model import money
+from connector.sandbox.xero.overpayments import OVERPAYMENT_TYPES
 from connector.sandbox.xero.routes_common import (
     accounting,
+    allocation_batch,
     bad_body,
     current_tenant,
     elements_of,
@@ -30,6 +31,7 @@ from connector.sandbox.xero.routes_common import (
     write_batch,
 )
 from connector.sandbox.xero.state import LedgerError, NotFound
+from connector.sandbox.xero.web import json_response, sandbox
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -204,13 +206,20 @@ def get_bank_transaction(transaction_id: str) -> Response:
 
 @accounting.route("/BankTransactions", methods=["PUT"])
 def put_bank_transactions() -> Response:
+    """SPEND and RECEIVE money, and RECEIVE-OVERPAYMENT (which creates an Overpayment)."""
     sb, t = sandbox(), current_tenant()
+
+    def create(kw: dict[str, Any]) -> Any:
+        if kw["type"] in OVERPAYMENT_TYPES:
+            return sb.ledger.create_overpayment(t.id, **kw)
+        return sb.ledger.create_bank_transaction(t.id, **kw)
+
     return write_batch(
         "BankTransactions",
         elements_of(read_body(), "BankTransactions"),
         inputs.bank_transaction,
         lambda _e, kw: inputs.echo_bank_transaction(kw),
-        lambda kw: sb.ledger.create_bank_transaction(t.id, **kw),
+        create,
         lambda b: wire.bank_transaction(b, t),
         None,
         summarize_errors(),
@@ -261,46 +270,12 @@ def put_credit_notes() -> Response:
 @accounting.route("/CreditNotes/<note_id>/Allocations", methods=["PUT"])
 def put_allocations(note_id: str) -> Response:
     sb, t = sandbox(), current_tenant()
-    raw = elements_of(read_body(), "Allocations")
-    if raw is None:
-        return bad_body("The request body must contain Allocations")
-    summarize = summarize_errors()
-    with sb.ledger.lock:
-        if note_id.lower() not in t.credit_notes:
-            return not_found()
-        today = sb.ledger.today(t.id)
-        pending: dict[str, Decimal] = {}
-        parsed = []
-        for element in raw:
-            kwargs, errors = inputs.allocation(element if isinstance(element, dict) else {})
-            if not errors:
-                amount = money(kwargs["amount"])
-                kwargs["amount"] = amount
-                errors = sb.ledger.check_allocation(t, note_id, kwargs["invoice_id"], amount, pending)
-            parsed.append((kwargs, errors))
-        if summarize and any(errors for _, errors in parsed):
-            elements = [
-                {
-                    **inputs.echo_allocation(kw, today),
-                    **({"ValidationErrors": wire.errors_list(e)} if e else {}),
-                }
-                for kw, e in parsed
-            ]
-            return json_response(wire.validation_error(elements), 400)
-        docs = []
-        for kwargs, errors in parsed:
-            if errors:
-                docs.append(failed_element(inputs.echo_allocation(kwargs, today), errors, None))
-                continue
-            allocation = sb.ledger.allocate_credit_note(
-                t.id, note_id, kwargs["invoice_id"], kwargs["amount"], kwargs["date"]
-            )
-            doc = wire.allocation(allocation, t)
-            if not summarize:
-                doc["StatusAttributeString"] = "OK"
-            docs.append(doc)
-        document = envelope("Allocations", docs)
-    return json_response(document)
+    if note_id.lower() not in t.credit_notes:
+        return not_found()
+    return allocation_batch(
+        lambda kw, pending: sb.ledger.check_allocation(t, note_id, kw["invoice_id"], kw["amount"], pending),
+        lambda kw: sb.ledger.allocate_credit_note(t.id, note_id, kw["invoice_id"], kw["amount"], kw["date"]),
+    )
 
 
 @accounting.route("/CreditNotes/<note_id>/Allocations/<allocation_id>", methods=["DELETE"])

@@ -11,9 +11,9 @@ from flask import Blueprint, Response, g, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from connector.sandbox.common.consent import consent_page, registered_client
-from connector.sandbox.xero.app import JSON, sandbox, text_response
 from connector.sandbox.xero.model import from_ms
 from connector.sandbox.xero.oauth import OAuthError
+from connector.sandbox.xero.web import JSON, sandbox, text_response
 
 identity = Blueprint("xero_identity", __name__)
 

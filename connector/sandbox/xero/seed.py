@@ -1,7 +1,7 @@
 """Deterministic demo organisations: contacts, a chart of accounts, and invoices in every state.
 
 ``seed_ledger(ledger, seed=N)`` always builds the same books for the same N (relative to
-the ledger clock's "now"): a New Zealand organisation at +13:00 and a US one at -08:00
+the ledger clock's "now"): a New Zealand organisation (Pacific/Auckland) and a US one (America/Los_Angeles)
 first, then UK and Australian ones; invoices across DRAFT/SUBMITTED/AUTHORISED/PAID/
 VOIDED/DELETED with partial payments, credit notes and foreign currencies.
 

@@ -16,7 +16,7 @@ from typing import Any
 from connector.sandbox.xero import model
 from connector.sandbox.xero.state import Ledger, Tenant
 
-FORMAT = 2
+FORMAT = 3
 
 _COLLECTIONS: dict[str, type] = {
     "accounts": model.Account,
@@ -27,6 +27,7 @@ _COLLECTIONS: dict[str, type] = {
     "allocations": model.Allocation,
     "bank_transactions": model.BankTransaction,
     "bank_transfers": model.BankTransfer,
+    "overpayments": model.Overpayment,
 }
 
 

@@ -27,6 +27,7 @@ from connector.sandbox.xero.model import (
     Invoice,
     LineItem,
     Organisation,
+    Overpayment,
     Payment,
 )
 from connector.sandbox.xero.state import Tenant
@@ -208,13 +209,10 @@ def invoice(inv: Invoice, t: Tenant, view: str = "full", unitdp: int = 2) -> dic
             for pid in inv.payment_ids
             if t.payments[pid].status != "DELETED"
         ]
-        doc["CreditNotes"] = [
-            _invoice_credit(t, t.allocations[aid])
-            for aid in inv.allocation_ids
-            if not t.allocations[aid].is_deleted
-        ]
+        live = [t.allocations[aid] for aid in inv.allocation_ids if not t.allocations[aid].is_deleted]
+        doc["CreditNotes"] = [_invoice_credit(t, a) for a in live if a.overpayment_id is None]
         doc["Prepayments"] = []
-        doc["Overpayments"] = []
+        doc["Overpayments"] = [_invoice_overpayment(t, a) for a in live if a.overpayment_id is not None]
     doc["AmountDue"] = amount(inv.amount_due)
     doc["AmountPaid"] = amount(inv.amount_paid)
     doc["AmountCredited"] = amount(inv.amount_credited)
@@ -264,6 +262,18 @@ def _invoice_credit(t: Tenant, a: Allocation) -> dict[str, Any]:
         "LineItems": [],
         "Total": amount(note.total),
         "HasErrors": False,
+    }
+
+
+def _invoice_overpayment(t: Tenant, a: Allocation) -> dict[str, Any]:
+    """An overpayment as the invoice lists it: which one, and how much of it went here."""
+    op = t.overpayments[a.overpayment_id or ""]
+    return {
+        "OverpaymentID": op.id,
+        "Date": ms_date(a.date),
+        "AppliedAmount": amount(a.amount),
+        "Total": amount(op.total),
+        "LineItems": [],
     }
 
 
@@ -440,6 +450,8 @@ def _note_allocation(a: Allocation, t: Tenant) -> dict[str, Any]:
 
 
 def allocation(a: Allocation, t: Tenant) -> dict[str, Any]:
+    if a.overpayment_id is not None:
+        return overpayment_allocation(a, t)
     note = t.credit_notes[a.credit_note_id]
     return {
         "AllocationID": a.id,
@@ -485,6 +497,8 @@ def bank_transaction(b: BankTransaction, t: Tenant) -> dict[str, Any]:
         doc["Reference"] = b.reference
     doc["CurrencyCode"] = b.currency
     doc["CurrencyRate"] = rate(b.currency_rate)
+    if b.overpayment_id is not None:
+        doc["OverpaymentID"] = b.overpayment_id
     doc["Status"] = b.status
     doc["LineAmountTypes"] = b.line_amount_types
     doc["LineItems"] = [line_item(li) for li in b.lines]
@@ -494,6 +508,55 @@ def bank_transaction(b: BankTransaction, t: Tenant) -> dict[str, Any]:
     doc["UpdatedDateUTC"] = ms_stamp(b.updated_ms)
     doc["HasAttachments"] = False
     return doc
+
+
+def overpayment(op: Overpayment, t: Tenant) -> dict[str, Any]:
+    doc: dict[str, Any] = {"OverpaymentID": op.id, "Type": op.type}
+    if op.reference is not None:
+        doc["Reference"] = op.reference
+    doc["RemainingCredit"] = amount(op.remaining_credit)
+    doc["Allocations"] = [
+        _overpayment_allocation_summary(t.allocations[a], t)
+        for a in op.allocation_ids
+        if not t.allocations[a].is_deleted
+    ]
+    doc["Payments"] = []
+    doc["HasAttachments"] = False
+    doc["Contact"] = contact_ref(t.contacts[op.contact_id])
+    doc["DateString"] = date_string(op.date)
+    doc["Date"] = ms_date(op.date)
+    doc["Status"] = op.status
+    doc["LineAmountTypes"] = "NoTax"
+    doc["LineItems"] = [line_item(li) for li in op.lines]
+    doc["SubTotal"] = amount(op.total)
+    doc["TotalTax"] = amount(Decimal(0))
+    doc["Total"] = amount(op.total)
+    doc["UpdatedDateUTC"] = ms_stamp(op.updated_ms)
+    doc["CurrencyCode"] = op.currency
+    doc["CurrencyRate"] = rate(op.currency_rate)
+    return doc
+
+
+def _overpayment_allocation_summary(a: Allocation, t: Tenant) -> dict[str, Any]:
+    inv = t.invoices[a.invoice_id]
+    return {
+        "AllocationID": a.id,
+        "Amount": amount(a.amount),
+        "Date": ms_date(a.date),
+        "Invoice": {"InvoiceID": inv.id, "InvoiceNumber": inv.number},
+    }
+
+
+def overpayment_allocation(a: Allocation, t: Tenant) -> dict[str, Any]:
+    op = t.overpayments[a.overpayment_id or ""]
+    return {
+        "AllocationID": a.id,
+        "Amount": amount(a.amount),
+        "Date": ms_date(a.date),
+        "Invoice": invoice_ref(t.invoices[a.invoice_id], t),
+        "Overpayment": {"OverpaymentID": op.id, "Type": op.type},
+        "IsDeleted": a.is_deleted,
+    }
 
 
 # --- reading -----------------------------------------------------------------------------

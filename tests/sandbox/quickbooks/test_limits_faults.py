@@ -4,6 +4,7 @@ the sandbox can inject, as python-quickbooks experiences them."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,21 @@ def _raw_get(client: QboClient, path: str) -> requests.Response:
         headers={"Authorization": f"Bearer {client.auth.access_token}", "Accept": "application/json"},
         timeout=10,
     )
+
+
+def sandbox_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """From now on, record every ``time.sleep`` the sandbox's own code makes (it still sleeps):
+    the delay it adds is asserted as configured, not measured on the wall clock."""
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("connector.sandbox."):
+            slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    return slept
 
 
 def test_per_minute_limit_answers_the_xml_429(make_sandbox: Callable[..., Any], xsd_checker: XsdChecker) -> None:
@@ -126,12 +142,12 @@ def test_expire_tokens(client: QboClient) -> None:
     assert Invoice.all(max_results=1, qb=client.qb)
 
 
-def test_latency(make_sandbox: Callable[..., Any]) -> None:
+def test_latency(make_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
     sb: QuickBooksSandbox = make_sandbox(latency_ms=150)
     client = connect(sb)
-    started = time.monotonic()
+    slept = sandbox_sleeps(monkeypatch)
     Invoice.all(max_results=1, qb=client.qb)
-    assert time.monotonic() - started >= 0.15
+    assert slept == [pytest.approx(0.150)]  # one API call, held back by the configured 150 ms
 
 
 def test_faults_through_the_admin_endpoint_and_the_cli_spec(make_sandbox: Callable[..., Any]) -> None:

@@ -10,7 +10,8 @@ kind (a string where the XSD says decimal, ...). XML bodies (the 429 throttle an
 validated by xmlschema itself. The lower-case 401 envelope comes from Intuit's gateway,
 not from the XSD; it is checked against its recorded shape.
 
-It runs as a sandbox observer, so no test can receive a body that escaped it.
+It runs as a sandbox observer, so no test can receive a body that escaped it. The XSD is
+vendored in ``connector/sandbox/quickbooks/xsd/`` (``SOURCE.md`` there says which version).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import re
 import threading
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,9 @@ from xmlschema.validators import XsdAnyElement, XsdComplexType, XsdElement
 from connector.sandbox.common.recording import Exchange
 
 NS = "{http://schema.intuit.com/finance/v3}"
-REPO = Path(__file__).resolve().parents[3]
-XSD_DIR = REPO.parent / "shared" / "specs" / "quickbooks" / "xsd"
+# Vendored in the package (see SOURCE.md there): the suite needs nothing beside the repository.
+# Located from ``connector.sandbox`` (whose __init__ imports nothing), not by importing the sandbox.
+XSD_DIR = Path(str(resources.files("connector.sandbox") / "quickbooks" / "xsd"))
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 AUTH_ENVELOPE_KEYS = {

@@ -6,7 +6,8 @@ so no response escapes: accounting bodies go through openapi-core against
 ``xero_accounting.yaml`` (host ``https://api.xero.com``, prefix ``/api.xro/2.0``),
 ``/Connections`` against ``xero-identity.yaml``, and the few bodies the specs do not
 describe (401/403 problem details, the token endpoint, an injected 500) against the exact
-shapes Xero documents, written out below.
+shapes Xero documents, written out below. The specs are vendored in
+``connector/sandbox/xero/spec/`` (``SOURCE.md`` there says which version).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,9 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from connector.sandbox.common.recording import Exchange
 
-SPEC_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs" / "xero"
+# Vendored in the package (see SOURCE.md there): the suite needs nothing beside the repository.
+# Located from ``connector.sandbox`` (whose __init__ imports nothing), not by importing the sandbox.
+SPEC_DIR = Path(str(resources.files("connector.sandbox") / "xero" / "spec"))
 HOST = "https://api.xero.com"
 
 # Xero's identity service writes timestamps without an offset and with seven fractional

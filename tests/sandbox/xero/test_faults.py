@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import date
 from decimal import Decimal
@@ -38,6 +39,21 @@ def _payment(invoice_id: str) -> Payments:
             )
         ]
     )
+
+
+def sandbox_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """From now on, record every ``time.sleep`` the sandbox's own code makes (it still sleeps):
+    the delay it adds is asserted as configured, not measured on the wall clock."""
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("connector.sandbox."):
+            slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    return slept
 
 
 # --- grammar --------------------------------------------------------------------------------
@@ -145,13 +161,13 @@ def test_expired_token_fault_sticks_until_refresh(xero: XeroClient) -> None:
     assert xero.accounting.get_organisations(xero.tenant_id).organisations
 
 
-def test_latency(make_sandbox: MakeSandbox, xero_for: XeroFor) -> None:
+def test_latency(make_sandbox: MakeSandbox, xero_for: XeroFor, monkeypatch: pytest.MonkeyPatch) -> None:
     sb = make_sandbox(latency_ms=100, faults="latency=50")
     xero = xero_for(sb)
     xero.accounting.get_organisations(xero.tenant_id)  # warm the connection
-    started = time.perf_counter()
+    slept = sandbox_sleeps(monkeypatch)
     xero.accounting.get_organisations(xero.tenant_id)
-    assert time.perf_counter() - started >= 0.15
+    assert slept == [pytest.approx(0.150)]  # one API call: the base 100 ms plus the 50 ms fault
 
 
 def test_admin_endpoint_adds_shows_and_clears_faults(xero: XeroClient) -> None:

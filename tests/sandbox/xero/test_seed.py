@@ -1,8 +1,8 @@
-"""Seed data: deterministic, realistic, internally consistent, and fast in bulk."""
+"""Seed data: deterministic, realistic, internally consistent, and generated in bulk (how fast
+is measured by ``bench/sandbox_seed.py``, not asserted here)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from decimal import Decimal
 
@@ -63,20 +63,17 @@ def test_seeded_books_are_realistic_and_consistent() -> None:
         _check_books(t)
 
 
-def test_bulk_generation_and_a_1000_invoice_page_are_fast() -> None:
+def test_bulk_generation_and_a_1000_invoice_page() -> None:
     ledger = Ledger(FakeClock())
     with paused_gc():
         tenant = seed.build_tenant(ledger, 1, 0)
     ledger.add_tenant(tenant)
-    started = time.perf_counter()
-    seed.add_invoices(ledger, tenant.id, 20_000)
-    assert time.perf_counter() - started < 4.0  # ~0.6 s here; 100,000 take about 3 s
+    added = seed.add_invoices(ledger, tenant.id, 20_000)
+    assert len(added) == len(tenant.invoices) == 20_000
     page = list(tenant.invoices_by_update())[5_000:6_000]
-    started = time.perf_counter()
     body = wire.dumps(
         wire.envelope("Invoices", [wire.invoice(i, tenant) for i in page], "x", 0, wire.pagination(6, 1000, 20_000))
     )
-    assert time.perf_counter() - started < 0.5
     assert body.count(b'"InvoiceID"') == 1000
 
 

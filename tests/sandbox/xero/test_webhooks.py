@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -120,15 +122,34 @@ def test_intent_to_receive(make_sandbox: MakeSandbox, receiver: Receiver) -> Non
     assert json.loads(good.body)["events"] == []
 
 
-def test_background_delivery_batches_and_retries(make_sandbox: MakeSandbox, receiver: Receiver) -> None:
-    sb = _connect(make_sandbox, receiver, batch_delay=0.05)
+def test_background_delivery_batches_and_retries(
+    make_sandbox: MakeSandbox, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_delay = 0.05
+    # After the first change the sender waits batch_delay so that a burst shares one POST. Hold
+    # that wait until the burst below is made: on a loaded machine the two changes could
+    # otherwise fall on either side of it. Other sleeps (the retry backoff) run as usual.
+    burst_made = threading.Event()
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        caller = sys._getframe(1).f_globals.get("__name__")
+        if seconds == batch_delay and caller == "connector.sandbox.common.webhooks":
+            burst_made.wait(300)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    sb = _connect(make_sandbox, receiver, batch_delay=batch_delay)
     receiver.fail_next = 1  # the first attempt fails; the sender tries again
     tenant_id = sb.tenant_ids[0]
     inv = sb.ledger.create_invoice(tenant_id, contact_name="Batch Ltd", amount="10.00")
     sb.ledger.void_invoice(tenant_id, inv.id)
-    deadline = time.monotonic() + 5
-    while not receiver.received and time.monotonic() < deadline:
-        time.sleep(0.02)
+    burst_made.set()
+    # Wait for the sender to record the successful attempt (the receiver sees the body a moment
+    # before the sender sees the 200). A bound for a sender that never sends, not a measurement.
+    deadline = time.monotonic() + 300
+    while not any(d.ok for d in sb.webhooks.deliveries) and time.monotonic() < deadline:
+        real_sleep(0.02)
     assert receiver.received, "no webhook arrived"
     events = json.loads(receiver.received[0][0])["events"]
     assert [e["eventType"] for e in events] == ["CREATE", "UPDATE"]

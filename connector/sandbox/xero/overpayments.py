@@ -1,0 +1,209 @@
+"""Overpayments: money a customer paid beyond what was due, kept as their credit.
+
+As in Xero, an overpayment is created through ``PUT /BankTransactions`` with ``Type``
+``RECEIVE-OVERPAYMENT`` (money received into a bank account, one line, no tax, coded to
+Accounts Receivable) and later allocated to that customer's invoices through
+``PUT /Overpayments/{id}/Allocations``: the invoice's AmountDue falls and AmountCredited
+rises, and the overpayment's RemainingCredit falls until it is PAID.
+
+Xero's Prepayments (RECEIVE-PREPAYMENT) are not modelled: Xero gives a prepayment no
+Reference of its own, so the connector could not find its own write again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from connector.sandbox.xero.banking import BankingRules
+from connector.sandbox.xero.model import ZERO, Allocation, BankTransaction, LineItem, Overpayment, money
+from connector.sandbox.xero.tenant import LedgerError, LineInput, NotFound, Tenant
+
+OVERPAYMENT_TYPES = ("RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
+# Real Xero wording where it is known (xero-php#335 quotes the first two), plain otherwise.
+MSG_ALLOCATE_ABOVE_DUE = "Overpayment cannot be allocated as amount is greater than amount outstanding"
+MSG_ALLOCATE_PAID = "The invoice you are trying to allocate to has already been paid off"
+MSG_ALLOCATE_ABOVE_CREDIT = "The amount allocated exceeds the remaining credit on the overpayment"
+
+
+class OverpaymentRules(BankingRules):
+    def create_overpayment(
+        self,
+        tenant_id: str,
+        *,
+        type: str,
+        lines: list[LineInput],
+        bank_account_id: str | None = None,
+        bank_account_code: str | None = None,
+        contact_id: str | None = None,
+        contact_name: str | None = None,
+        date: date | None = None,
+        reference: str | None = None,
+        line_amount_types: str = "NoTax",
+        currency: str | None = None,
+        currency_rate: Decimal | None = None,
+        is_reconciled: bool = False,
+        status: str = "AUTHORISED",
+    ) -> BankTransaction:
+        """The RECEIVE-OVERPAYMENT bank transaction and the Overpayment it creates.
+
+        ``line_amount_types`` is accepted and ignored: Xero books overpayments with no tax.
+        """
+        del line_amount_types
+        with self.lock:
+            tenant = self.tenant(tenant_id)
+            errors: list[str] = []
+            if type != "RECEIVE-OVERPAYMENT":
+                errors.append(f"The sandbox creates RECEIVE-OVERPAYMENT overpayments, not {type}")
+            if status != "AUTHORISED":
+                errors.append("Bank transactions are created AUTHORISED")
+            account = tenant.account(bank_account_id, bank_account_code)
+            if account is None:
+                errors.append("The bank account could not be found")
+            elif not account.is_bank:
+                errors.append("The BankAccount must be an account of type BANK")
+            elif account.status != "ACTIVE":
+                errors.append(f"Account code '{account.code}' has been archived, or deleted.")
+            if len(lines) != 1:
+                errors.append("An overpayment must have exactly one line item")
+            amount = _line_amount(lines[0]) if len(lines) == 1 else None
+            if amount is not None and amount <= 0:
+                errors.append("The overpayment amount must be greater than zero")
+            debtors = next((a for a in tenant.accounts.values() if a.system_account == "DEBTORS"), None)
+            if debtors is None:
+                errors.append("The organisation has no Accounts Receivable account")
+            if errors:
+                raise LedgerError(*errors)
+            assert account is not None and amount is not None and debtors is not None
+            code, rate = self._currency(tenant, currency or account.currency, currency_rate)
+            if account.currency and account.currency != code:
+                raise LedgerError("The overpayment currency must be the bank account's currency")
+            contact = self.resolve_contact(tenant, contact_id, contact_name)
+            when = date or self.today(tenant_id)
+            line = LineItem(
+                self.new_id(), lines[0].description, Decimal(1), amount, debtors.code, "NONE", ZERO, amount
+            )
+            overpayment = Overpayment(
+                id=self.new_id(),
+                type=type,
+                contact_id=contact.id,
+                bank_account_id=account.id,
+                bank_transaction_id=self.new_id(),
+                date=when,
+                status="AUTHORISED",
+                currency=code,
+                lines=[line],
+                total=amount,
+                remaining_credit=amount,
+                updated_ms=self.now_ms(),
+                currency_rate=rate,
+                reference=reference,
+            )
+            tx = BankTransaction(
+                id=overpayment.bank_transaction_id,
+                type=type,
+                bank_account_id=account.id,
+                date=when,
+                status="AUTHORISED",
+                currency=code,
+                line_amount_types="NoTax",
+                lines=[line],
+                sub_total=amount,
+                total_tax=ZERO,
+                total=amount,
+                updated_ms=self.now_ms(),
+                contact_id=contact.id,
+                reference=reference,
+                currency_rate=rate,
+                is_reconciled=is_reconciled,
+                overpayment_id=overpayment.id,
+            )
+            tenant.overpayments[overpayment.id] = overpayment
+            tenant.bank_transactions[tx.id] = tx
+            tenant.version += 1
+            self._record("overpayment", tenant, overpayment.id)
+            return tx
+
+    def check_overpayment_allocation(
+        self,
+        tenant: Tenant,
+        overpayment_id: str,
+        invoice_ref: str,
+        amount: Decimal | None,
+        pending: dict[str, Decimal],
+    ) -> list[str]:
+        """Why Xero would refuse this allocation; ``pending`` tracks earlier ones in the batch."""
+        overpayment = tenant.overpayments.get(overpayment_id.lower())
+        inv = tenant.find_invoice(invoice_ref) if invoice_ref else None
+        if overpayment is None:
+            return ["The overpayment could not be found"]
+        if inv is None:
+            return ["Invoice could not be found"]
+        errors: list[str] = []
+        if overpayment.status == "VOIDED":
+            errors.append("A voided overpayment cannot be allocated")
+        if inv.status == "PAID":
+            errors.append(MSG_ALLOCATE_PAID)
+        elif inv.status != "AUTHORISED":
+            errors.append("Overpayments can only be allocated to Authorised invoices")
+        if inv.type != "ACCREC":
+            errors.append("A received overpayment can only be allocated to a sales invoice")
+        if inv.contact_id != overpayment.contact_id:
+            errors.append("The overpayment and the invoice must be for the same contact")
+        if inv.currency != overpayment.currency:
+            errors.append("The overpayment and the invoice must be in the same currency")
+        if amount is None or amount <= 0:
+            errors.append("Allocation amount must be greater than zero")
+        else:
+            if amount > overpayment.remaining_credit - pending.get(overpayment.id, ZERO):
+                errors.append(MSG_ALLOCATE_ABOVE_CREDIT)
+            if inv.status == "AUTHORISED" and amount > inv.amount_due - pending.get(inv.id, ZERO):
+                errors.append(MSG_ALLOCATE_ABOVE_DUE)
+        if not errors and amount is not None:
+            pending[overpayment.id] = pending.get(overpayment.id, ZERO) + amount
+            pending[inv.id] = pending.get(inv.id, ZERO) + amount
+        return errors
+
+    def allocate_overpayment(
+        self,
+        tenant_id: str,
+        overpayment_id: str,
+        invoice_id: str,
+        amount: Decimal | str | int,
+        date: date | None = None,
+    ) -> Allocation:
+        """Apply part of an overpayment to an invoice: the invoice's AmountDue falls."""
+        with self.lock:
+            tenant = self.tenant(tenant_id)
+            overpayment = tenant.overpayments.get(overpayment_id.lower())
+            if overpayment is None:
+                raise NotFound("The resource you're looking for cannot be found")
+            value = money(amount)
+            errors = self.check_overpayment_allocation(tenant, overpayment.id, invoice_id, value, {})
+            if errors:
+                raise LedgerError(*errors)
+            inv = tenant.find_invoice(invoice_id)
+            assert inv is not None
+            when = date or self.today(tenant_id)
+            allocation = Allocation(
+                self.new_id(), "", inv.id, value, when, self.now_ms(), overpayment_id=overpayment.id
+            )
+            tenant.allocations[allocation.id] = allocation
+            overpayment.allocation_ids.append(allocation.id)
+            inv.allocation_ids.append(allocation.id)
+            overpayment.remaining_credit -= value
+            if overpayment.remaining_credit == 0:
+                overpayment.status = "PAID"
+            overpayment.updated_ms = self.now_ms()
+            inv.amount_credited += value
+            self._settle_check(tenant, inv)
+            self._touch_invoice(tenant, inv)
+            return allocation
+
+
+def _line_amount(line: LineInput) -> Decimal:
+    """LineAmount, or Quantity × UnitAmount, rounded to cents as Xero keeps every amount."""
+    if line.line_amount is not None:
+        return money(line.line_amount)
+    quantity = line.quantity if line.quantity is not None else Decimal(1)
+    return money(quantity * (line.unit_amount if line.unit_amount is not None else ZERO))
