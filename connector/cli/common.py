@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from connector.actions import Actor
 from connector.config import ConfigError
-from connector.render import fail
+from connector.render import action_errors, fail
 from connector.runtime import Runtime, open_runtime
 
 ConfigOption = Annotated[
@@ -32,3 +35,19 @@ def open_rt(ctx: typer.Context) -> Runtime:
         return open_runtime(ctx.obj.get("config") if ctx.obj else None)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+
+
+@contextmanager
+def acting(ctx: typer.Context) -> Iterator[Runtime]:
+    """The runtime for one command, with an action's typed error shown as one line (exit code 2)."""
+    rt = open_rt(ctx)
+    try:
+        with action_errors():
+            yield rt
+    finally:
+        rt.close()
+
+
+def person(name: str | None) -> Actor:
+    """Who acts from this terminal: ``--as NAME``, or the login name."""
+    return Actor.person(name) if name else Actor.terminal_user()

@@ -6,17 +6,13 @@ from typing import Annotated
 
 import typer
 
-from connector.actions import Actor, lookup
 from connector.actions import invoices as actions
-from connector.cli.common import AsOption, ConnectionOption, DateOption, InvoiceArg, ReasonOption, open_rt
+from connector.actions import lookup
+from connector.cli.common import AsOption, ConnectionOption, DateOption, InvoiceArg, ReasonOption, acting, person
 from connector.domain import InvoiceStatus
-from connector.render import action_errors, fail, print_outcome
+from connector.render import fail, print_outcome
 
 app = typer.Typer(no_args_is_help=True, help="Change one invoice by hand.")
-
-
-def _actor(name: str | None) -> Actor:
-    return Actor.person(name) if name else Actor.terminal_user()
 
 
 @app.command("set-status")
@@ -32,29 +28,25 @@ def set_status(
     actor: AsOption = None,
 ) -> None:
     """Move an invoice to another status, if the status table allows it."""
-    rt = open_rt(ctx)
-    try:
-        with action_errors():
-            lookup.reason(reason)
-            change = actions.check_status_change(rt, invoice, target, connection=connection, on=on)
-            if not yes and not typer.confirm(
-                f"This will change the status of {change.number} from {change.from_status} to {change.to_status}. "
-                "Are you sure?"
-            ):
-                raise fail("not confirmed; nothing changed")
-            outcome = actions.set_status(
-                rt,
-                invoice,
-                target,
-                reason,
-                actor=_actor(actor),
-                connection=connection,
-                on=on,
-                notify_customer=notify_customer,
-            )
+    with acting(ctx) as rt:
+        lookup.reason(reason)
+        change = actions.check_status_change(rt, invoice, target, connection=connection, on=on)
+        if not yes and not typer.confirm(
+            f"This will change the status of {change.number} from {change.from_status} to {change.to_status}. "
+            "Are you sure?"
+        ):
+            raise fail("not confirmed; nothing changed")
+        outcome = actions.set_status(
+            rt,
+            invoice,
+            target,
+            reason,
+            actor=person(actor),
+            connection=connection,
+            on=on,
+            notify_customer=notify_customer,
+        )
         print_outcome(outcome)
-    finally:
-        rt.close()
 
 
 @app.command("mark-original")
@@ -66,12 +58,8 @@ def mark_original(
     actor: AsOption = None,
 ) -> None:
     """A duplicate is its own invoice after all: place it and process it."""
-    rt = open_rt(ctx)
-    try:
-        with action_errors():
-            print_outcome(actions.mark_original(rt, invoice, reason, actor=_actor(actor), connection=connection))
-    finally:
-        rt.close()
+    with acting(ctx) as rt:
+        print_outcome(actions.mark_original(rt, invoice, reason, actor=person(actor), connection=connection))
 
 
 @app.command("reenable-collection")
@@ -84,15 +72,11 @@ def reenable_collection(
     actor: AsOption = None,
 ) -> None:
     """Allow collection again once every retry has failed."""
-    rt = open_rt(ctx)
-    try:
-        with action_errors():
-            outcome = actions.reenable_collection(
-                rt, invoice, reason, actor=_actor(actor), connection=connection, collect_on=collect_on
-            )
+    with acting(ctx) as rt:
+        outcome = actions.reenable_collection(
+            rt, invoice, reason, actor=person(actor), connection=connection, collect_on=collect_on
+        )
         print_outcome(outcome)
-    finally:
-        rt.close()
 
 
 @app.command("resolve")
@@ -105,11 +89,7 @@ def resolve(
     actor: AsOption = None,
 ) -> None:
     """Close what needed attention (a conflict, a refund due), saying how."""
-    rt = open_rt(ctx)
-    try:
-        with action_errors():
-            print_outcome(
-                actions.resolve_attention(rt, invoice, resolution, note, actor=_actor(actor), connection=connection)
-            )
-    finally:
-        rt.close()
+    with acting(ctx) as rt:
+        print_outcome(
+            actions.resolve_attention(rt, invoice, resolution, note, actor=person(actor), connection=connection)
+        )

@@ -8,8 +8,8 @@ import typer
 
 from connector.actions import Actor
 from connector.actions import platform as actions
-from connector.cli.common import DateOption, InvoicesArg, open_rt
-from connector.render import action_errors, print_outcome, print_payout
+from connector.cli.common import DateOption, InvoicesArg, acting
+from connector.render import print_outcome, print_payout
 
 app = typer.Typer(no_args_is_help=True, help="Record what happened on the payments platform.")
 
@@ -18,12 +18,8 @@ ReferenceOption = Annotated[str, typer.Option("--reference", help="the platform'
 
 
 def _record(ctx: typer.Context, kind: str, invoices: list[str], **options: object) -> None:
-    rt = open_rt(ctx)
-    try:
-        with action_errors():
-            outcomes = actions.record_event(rt, kind, invoices, actor=Actor.platform(), **options)  # type: ignore[arg-type]
-    finally:
-        rt.close()
+    with acting(ctx) as rt:
+        outcomes = actions.record_event(rt, kind, invoices, actor=Actor.platform(), **options)  # type: ignore[arg-type]
     accepted = [print_outcome(o) for o in outcomes]
     if not all(accepted):
         raise typer.Exit(2)
@@ -82,14 +78,10 @@ def payout(
     reference: ReferenceOption = "",
 ) -> None:
     """The platform paid these invoices out (paid → settled): a transfer and a fee go to the ledger."""
-    rt = open_rt(ctx)
-    try:
-        with action_errors():
-            result = actions.record_payout(
-                rt, invoices, actor=Actor.platform(), fee=fee, net=amount, on=on, reference=reference
-            )
-    finally:
-        rt.close()
+    with acting(ctx) as rt:
+        result = actions.record_payout(
+            rt, invoices, actor=Actor.platform(), fee=fee, net=amount, on=on, reference=reference
+        )
     accepted = [print_outcome(o) for o in result.invoices]
     print_payout(result)
     if not all(accepted):

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from connector.actions.sync import run_sync
-from connector.cli.common import JsonOption, open_rt
+from connector.cli.common import JsonOption, acting, open_rt
 from connector.config import ConfigError
-from connector.render import action_errors, console, fail, print_sync_summary, sync_result_dict, with_progress
+from connector.render import console, fail, print_sync_summary, sync_result_dict, with_progress
 
 
 def init_db(ctx: typer.Context) -> None:
@@ -38,12 +38,8 @@ def sync(
     as_json: JsonOption = False,
 ) -> None:
     """Import from each ledger, then push payments and payouts back: once, with a summary."""
-    rt = open_rt(ctx)
-    try:
-        with action_errors():
-            results = with_progress(lambda **kw: run_sync(rt, connection=connection, **kw), quiet=as_json)
-    finally:
-        rt.close()
+    with acting(ctx) as rt:
+        results = with_progress(lambda **kw: run_sync(rt, connection=connection, **kw), quiet=as_json)
     if as_json:
         typer.echo(json.dumps([sync_result_dict(r) for r in results], indent=2))
     else:

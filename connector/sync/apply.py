@@ -258,7 +258,7 @@ def apply_event(
             actor=actor,
         )
         if outcome.after is not None and outcome.after.needs_attention and not before.needs_attention:
-            invoice.attention_reason = detail
+            flag_attention(invoice, detail)
         elif outcome.after is not None and not outcome.after.needs_attention:
             invoice.attention_reason = None
         if outcome.ledger_write is not None and outcome.ledger_write is not LedgerWrite.PAYOUT:

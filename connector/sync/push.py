@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from connector.domain import EventSource, LedgerStatus
-from connector.domain.money import format_amount
+from connector.domain import EventSource, LedgerStatus, Money
 from connector.ledgers.base import Ledger, marker
 from connector.ledgers.errors import DailyLimitError, LedgerError, NotFound, ReconnectRequired
 from connector.ledgers.records import LedgerInvoice, PaymentResult, PaymentToPost, PayoutToPost
@@ -35,6 +34,11 @@ SENDING_LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
 #: Prefix of an outbox entry's ledger reference when the money went to the customer's credit only.
 UNAPPLIED_ONLY = "unapplied:"
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a write waits after its ``attempts``-th try: 30 s doubling, at most an hour."""
+    return min(MAX_BACKOFF, timedelta(seconds=30) * 2 ** max(attempts - 1, 0))
 
 
 class StopConnection(Exception):
@@ -113,28 +117,33 @@ def push(
 
 
 def _claim(session: Session, entry_ids: list[int], lease: timedelta = SENDING_LEASE) -> list[OutboxEntry]:
-    """Mark entries ``sending`` only if they are still due: one conditional UPDATE each, so two
-    pushers that read the same due list never both send an entry (the loser claims nothing)."""
+    """Mark entries ``sending`` only if they are still due, in one conditional UPDATE … RETURNING:
+    two pushers that read the same due list never both send an entry (the loser claims nothing)."""
+    if not entry_ids:
+        return []
     now = utcnow()
-    claimed = []
-    for entry_id in entry_ids:
-        result = session.execute(
-            update(OutboxEntry)
-            .where(
-                OutboxEntry.id == entry_id,
-                or_(
-                    OutboxEntry.state == "pending",
-                    and_(OutboxEntry.state == "sending", OutboxEntry.updated_at <= now - lease),
-                ),
-            )
-            .values(state="sending", attempts=OutboxEntry.attempts + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
+    claimed = session.scalars(
+        update(OutboxEntry)
+        .where(
+            OutboxEntry.id.in_(entry_ids),
+            or_(
+                OutboxEntry.state == "pending",
+                and_(OutboxEntry.state == "sending", OutboxEntry.updated_at <= now - lease),
+            ),
         )
-        if result.rowcount == 1:
-            entry = session.get(OutboxEntry, entry_id)
-            session.refresh(entry)
-            claimed.append(entry)
-    return claimed
+        .values(state="sending", attempts=OutboxEntry.attempts + 1, updated_at=now)
+        .returning(OutboxEntry.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not claimed:
+        return []
+    entries = session.scalars(
+        select(OutboxEntry)
+        .where(OutboxEntry.id.in_(claimed))
+        .order_by(OutboxEntry.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(entries)
 
 
 def _push_payments(
@@ -231,8 +240,11 @@ class PaymentPlan:
     ledger_said: str
     currency: str
 
+    def money(self, amount: Decimal) -> Money:
+        return Money(amount, self.currency)
+
     def describe(self, result: PaymentResult) -> str:
-        money = lambda x: f"{format_amount(x, self.currency)} {self.currency}"  # noqa: E731
+        money = self.money
         parts = []
         if self.applied:
             parts.append(f"payment {money(self.applied)} posted to the ledger (payment {result.external_id})")
@@ -281,19 +293,17 @@ def _flag_money(session: Session, entry: OutboxEntry, plan: PaymentPlan) -> None
     invoice = session.get(Invoice, entry.invoice_id) if entry.invoice_id else None
     if invoice is None:
         return
-    currency = entry.payload["currency"]
     if plan.unapplied:
         invoice.refund_due = (invoice.refund_due or Decimal(0)) + plan.unapplied
         flag_attention(
             invoice,
-            f"refund due: {format_amount(plan.unapplied, currency)} {currency} collected beyond what the "
-            f"ledger showed due ({plan.ledger_said}); held as the customer's credit",
+            f"refund due: {plan.money(plan.unapplied)} collected beyond what the ledger showed due "
+            f"({plan.ledger_said}); held as the customer's credit",
         )
     if plan.still_due > 0:
         flag_attention(
             invoice,
-            f"the ledger still shows {format_amount(plan.still_due, currency)} {currency} due after the "
-            f"{format_amount(plan.applied, currency)} collected",
+            f"the ledger still shows {plan.money(plan.still_due)} due after the {plan.money(plan.applied)} collected",
         )
 
 
@@ -338,8 +348,7 @@ def _back_to_pending(
             entry = session.get(OutboxEntry, entry_id)
             entry.state = "pending"
             entry.last_error = error
-            wait = timedelta(0) if immediate else min(MAX_BACKOFF, timedelta(seconds=30) * 2 ** (entry.attempts - 1))
-            entry.next_attempt_at = utcnow() + wait
+            entry.next_attempt_at = utcnow() + (timedelta(0) if immediate else backoff(entry.attempts))
             counts.retrying += 1
 
 
@@ -427,7 +436,7 @@ class Held:
 def _hold(session: Session, entry: OutboxEntry, why: str, counts: RunCounts) -> None:
     entry.state = "pending"
     entry.last_error = why
-    entry.next_attempt_at = utcnow() + min(MAX_BACKOFF, timedelta(seconds=30) * 2 ** max(entry.attempts - 1, 0))
+    entry.next_attempt_at = utcnow() + backoff(entry.attempts)
     counts.held += 1
 
 
