@@ -3,6 +3,7 @@
 
     python3 dev.py demo        # the main job: the connector end to end on the sandbox ledger
     python3 dev.py test        # ruff, then the suite on SQLite, then again on PostgreSQL if one answers
+    python3 dev.py soak [N]    # the reliability soak (tests/soak), N seeded trials per scenario (default 30)
     python3 dev.py <args>      # any other `connector` command, e.g. `python3 dev.py status`
 
 The first run creates ``.venv`` and installs the project with its dev extras; later runs
@@ -59,8 +60,8 @@ def postgres_answers() -> bool:
         return False
 
 
-def test(pytest_args: list[str]) -> int:
-    code = run(str(BIN / "ruff"), "check", ".")
+def test(pytest_args: list[str], lint: bool = True) -> int:
+    code = run(str(BIN / "ruff"), "check", ".") if lint else 0
     if code:
         say("ruff found problems")
         return code
@@ -100,6 +101,11 @@ def main(argv: list[str]) -> int:
     ensure_env()
     if argv[:1] == ["test"]:
         return test(argv[1:])
+    if argv[:1] == ["soak"]:
+        trials = argv[1] if len(argv) > 1 and argv[1].isdigit() else "30"
+        say(f"soak: {trials} trials per scenario, seed {os.environ.get('CONNECTOR_SOAK_SEED', '17')}")
+        os.environ["CONNECTOR_SOAK_TRIALS"] = trials
+        return test(["tests/soak", "-p", "no:cacheprovider", *argv[2:]], lint=False)
     if argv[:1] == ["lint"]:
         return run(str(BIN / "ruff"), "check", ".")
     return run(str(BIN / "connector"), *(argv or ["--help"]))

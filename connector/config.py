@@ -3,6 +3,11 @@
 A bad file is answered with one line naming the file, the key and what was expected,
 because the person reading it is usually setting the connector up for the first time.
 Validation is pydantic's; this module only shapes its answer.
+
+Every relative path in a config file (a SQLite database URL, the token key file) means a path
+next to that file, wherever the command runs from: ``load_config`` makes them absolute. With no
+config file they are relative to the current folder, as is a relative SQLite path given in
+``CONNECTOR_DATABASE_URL`` (typed in the shell that runs the command).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from connector.domain import CollectionMode, CollectionPolicy, PostPaymentAt, RetryPolicy
 
@@ -35,8 +42,70 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
+#: What a person should write instead of a URL that is not one.
+DATABASE_URL_EXAMPLES = "sqlite:///path/to/connector.sqlite or postgresql://user:password@host:5432/name"
+SUPPORTED_DATABASES = ("sqlite", "postgresql", "postgres")
+
+
 class ConfigError(Exception):
     """A configuration problem, already phrased as the one line the person needs."""
+
+
+def _parse_url(url: str) -> URL | None:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return None
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name a database the connector can use, or None if it can."""
+    parsed = _parse_url(url)
+    if parsed is None:
+        return f"not a database URL: expected {DATABASE_URL_EXAMPLES}"
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_DATABASES:
+        return f"{backend} databases are not supported: use {DATABASE_URL_EXAMPLES}"
+    return None
+
+
+_PASSWORD_IN_TEXT = re.compile(r"(?P<user>[^\s:/@]*):(?P<password>[^\s@/]*)@")
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit to print: any password replaced by ``***`` (also one given as a query parameter)."""
+    parsed = _parse_url(url)
+    if parsed is None:  # not parseable, but it may still hold a password: user:password@host
+        return _PASSWORD_IN_TEXT.sub(lambda m: f"{m['user']}:***@", url)
+    if any("password" in key.lower() for key in parsed.query):
+        parsed = parsed.set(query={k: ("***" if "password" in k.lower() else v) for k, v in parsed.query.items()})
+    return parsed.render_as_string(hide_password=True)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases, in-memory ones and ``file:`` URIs)."""
+    parsed = _parse_url(url)
+    if parsed is None or parsed.get_backend_name() != "sqlite":
+        return None
+    name = parsed.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).expanduser()
+
+
+def resolve_database_url(url: str, base: Path) -> str:
+    """A SQLite URL with a relative (or ``~``) path made absolute against ``base``; others as given."""
+    path = sqlite_path(url)
+    if path is None:
+        return url
+    target = str(path if path.is_absolute() else base / path)
+    parsed = make_url(url)
+    return url if target == parsed.database else parsed.set(database=target).render_as_string(hide_password=False)
+
+
+def resolve_path(value: str, base: Path) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else base / path)
 
 
 def parse_duration(value: object) -> timedelta:
@@ -138,6 +207,14 @@ class Ledgers(_Strict):
 class DatabaseConfig(_Strict):
     url: str = DEFAULT_DATABASE_URL
 
+    @field_validator("url")
+    @classmethod
+    def _a_database_url(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class SecurityConfig(_Strict):
     """Where the key that encrypts OAuth tokens at rest comes from."""
@@ -171,8 +248,31 @@ class Config(_Strict):
 
     @property
     def database_url(self) -> str:
-        """``CONNECTOR_DATABASE_URL`` wins over the file, so tests and CI can point anywhere."""
-        return os.environ.get(ENV_DATABASE_URL) or self.database.url
+        """``CONNECTOR_DATABASE_URL`` wins over the file, so tests and CI can point anywhere.
+
+        A relative SQLite path in the variable is taken from the current folder; the file's own
+        was made absolute against the file's folder when it was loaded.
+        """
+        env = os.environ.get(ENV_DATABASE_URL)
+        return resolve_database_url(env, Path.cwd()) if env else self.database.url
+
+    @property
+    def database_origin(self) -> str:
+        """Where :attr:`database_url` came from, for a message that tells the person what to change."""
+        if os.environ.get(ENV_DATABASE_URL):
+            return ENV_DATABASE_URL
+        if self.source != "(defaults)":
+            return f"[database] url in {self.source}"
+        return "the default (no config file)"
+
+    def with_paths_from(self, base: Path) -> Config:
+        """This config with every relative path in it (SQLite URL, key file) made absolute against ``base``."""
+        return self.model_copy(
+            update={
+                "database": self.database.model_copy(update={"url": resolve_database_url(self.database.url, base)}),
+                "security": self.security.model_copy(update={"key_file": resolve_path(self.security.key_file, base)}),
+            }
+        )
 
     def connection(self, name: str) -> ConnectionConfig:
         for c in self.connections:
@@ -210,7 +310,7 @@ def load_config(path: Path | str | None = None) -> Config:
         env = os.environ.get(ENV_CONFIG)
         path = Path(env) if env else Path(DEFAULT_CONFIG_NAME)
         if not env and not path.exists():
-            return Config()
+            return Config().with_paths_from(Path.cwd())
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -225,4 +325,4 @@ def load_config(path: Path | str | None = None) -> Config:
         more = len(exc.errors()) - 1
         extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(f"{path}: {_key_path(first['loc'])}: {_describe(first)}{extra}") from None
-    return config.model_copy(update={"source": str(path)})
+    return config.with_paths_from(Path(os.path.abspath(path)).parent).model_copy(update={"source": str(path)})

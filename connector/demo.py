@@ -27,11 +27,20 @@ from sqlalchemy import select
 
 from connector.actions import Actor
 from connector.actions import platform as platform_actions
+from connector.actions.reconcile import run_reconcile
 from connector.actions.sync import run_sync
 from connector.config import Config
 from connector.ledgers.oauth import OAuthClient, consent_url, exchange_code, new_state
 from connector.ledgers.xero import SCOPES, XeroLedger
-from connector.render import console, fail, print_status, print_sync_summary, print_timeline, with_progress
+from connector.render import (
+    console,
+    fail,
+    print_reconciliation,
+    print_status,
+    print_sync_summary,
+    print_timeline,
+    with_progress,
+)
 from connector.runtime import Runtime, open_runtime
 from connector.store.models import Connection, Invoice
 from connector.store.secrets import ConnectionTokens
@@ -87,7 +96,13 @@ def demo(
         with rt.transaction() as session:
             print_status(status_report(session))
             print_timeline(timeline(session, session.get(Invoice, failing.id)))
+
+        console.rule(f"[bold]7. Reconcile: {name} against the platform")
+        results = run_reconcile(rt)
+        print_reconciliation(results)
         rt.close()
+        if any(r.findings or r.error for r in results):
+            raise fail("the reconciliation found differences after the demo's own lifecycle")
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. The database is {folder / 'connector.sqlite'}; "
         f"try: [bold]python3 dev.py --config {folder / 'connector.toml'} activity {failing.number}[/]",

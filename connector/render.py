@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import typer
@@ -15,6 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from connector.actions import ActionError, InvoiceOutcome, PayoutOutcome
+from connector.actions.reconcile import ReconcileResult
+from connector.domain.money import format_amount
 
 #: Piped output (CI logs, support tickets) gets a wide table instead of Rich's 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -73,6 +76,11 @@ def print_status(report: dict[str, Any]) -> None:
         line = f"  {item['number']} (#{item['id']}, {item['status']}):{refund} {item['reason']}"
         console.print(line, highlight=False)
     for c in report["connections"]:
+        if c.get("last_reconcile"):
+            rec = c["last_reconcile"]
+            console.print(
+                f"{c['name']}: last reconciled {rec['at']}: {rec.get('summary', rec['state'])}", highlight=False
+            )
         if c["state"] != "active":
             console.print(f"[bold yellow]connection {c['name']}:[/] {c['state']} {c['reason'] or ''}")
 
@@ -217,3 +225,49 @@ def print_rows(rows: list[dict[str, Any]], columns: tuple[str, ...], as_json: bo
     for row in rows:
         table.add_row(*(str(row.get(col, "")) for col in columns))
     console.print(table)
+
+
+def finding_rows(result: ReconcileResult) -> list[dict[str, str]]:
+    return [
+        {
+            "connection": result.connection,
+            "kind": d.kind,
+            "subject": d.subject,
+            "amount": format_amount(d.amount, d.currency or "XXX") if d.amount is not None else "",
+            "ledger": d.ledger_value,
+            "platform": d.platform_value,
+            "explanation": d.explanation,
+            "fix": d.suggested_fix,
+        }
+        for d in result.findings
+    ]
+
+
+def print_reconciliation(results: list[ReconcileResult]) -> None:
+    for r in results:
+        if r.error:
+            err_console.print(f"[red]{r.connection}:[/] {r.error}", highlight=False)
+            continue
+        console.print(
+            f"[bold]{r.connection}[/]: {r.summary()}; clearing holds {r.clearing_balance}: {r.in_transit} in "
+            f"transit"
+            + (f" + {r.clearing_opening} held before the connection" if Decimal(r.clearing_opening) else "")
+            + f"; {r.api_calls} API calls",
+            highlight=False,
+        )
+        if r.payouts:
+            moves = Table(title="Payouts through clearing", show_header=True, header_style="bold")
+            for col in ("payout", "paid in", "transfer", "fee", "left in clearing"):
+                moves.add_column(col, justify="left" if col == "payout" else "right")
+            for m in r.payouts:
+                amounts = (m.collected, m.transferred, m.fee, m.left)
+                moves.add_row(m.reference, *(format_amount(a, m.currency) for a in amounts))
+            console.print(moves)
+        if not r.findings:
+            continue
+        table = Table(show_header=True, header_style="bold")
+        for col in ("kind", "amount", "ledger", "platform", "explanation", "fix"):
+            table.add_column(col)
+        for row in finding_rows(r):
+            table.add_row(*(row[c] for c in ("kind", "amount", "ledger", "platform", "explanation", "fix")))
+        console.print(table)

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from connector.domain import InvoiceStatus
 from connector.domain.money import format_amount
-from connector.store.models import ActivityEvent, Connection, Invoice, OutboxEntry, QuarantinedRecord
+from connector.store.models import (
+    ActivityEvent,
+    Connection,
+    Invoice,
+    OutboxEntry,
+    QuarantinedRecord,
+    ReconciliationFinding,
+    SyncRun,
+)
 from connector.store.types import utcnow
 
 PLATFORM_CHANNEL = "(platform)"
@@ -68,6 +76,10 @@ def status_report(
             session,
             select(func.count()).select_from(QuarantinedRecord).where(QuarantinedRecord.resolved_at.is_(None)),
         ),
+        "reconciliation_findings": _count(
+            session,
+            select(func.count()).select_from(ReconciliationFinding).where(ReconciliationFinding.resolved_at.is_(None)),
+        ),
         "duplicates_waiting": _count(
             session,
             select(func.count())
@@ -76,7 +88,13 @@ def status_report(
         ),
     }
     connections = [
-        {"name": c.name, "provider": c.provider, "state": c.state, "reason": c.state_reason}
+        {
+            "name": c.name,
+            "provider": c.provider,
+            "state": c.state,
+            "reason": c.state_reason,
+            "last_reconcile": last_reconcile(session, c.id),
+        }
         for c in session.scalars(select(Connection).order_by(Connection.name))
     ]
     return {
@@ -86,6 +104,19 @@ def status_report(
         "needs_attention": attention,
         "connections": connections,
     }
+
+
+def last_reconcile(session: Session, connection_id: int) -> dict[str, Any] | None:
+    """The latest reconciliation of a connection: when, and its one-line summary."""
+    run = session.scalars(
+        select(SyncRun)
+        .where(SyncRun.connection_id == connection_id, SyncRun.job == "reconcile", SyncRun.finished_at.is_not(None))
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        return None
+    return {"at": run.finished_at.isoformat(timespec="seconds"), "state": run.state, **(run.counts or {})}
 
 
 def attention_items(session: Session, limit: int = 20) -> list[dict[str, Any]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connector.config import Config, load_config
 from connector.store.connections import sync_connections
 from connector.store.db import WRITE, make_engine, make_sessionmaker
-from connector.store.migrate import is_current, upgrade
+from connector.store.migrate import ensure_current
 
 
 @dataclass
@@ -21,6 +22,9 @@ class Runtime:
     config: Config
     engine: Engine
     sessions: sessionmaker[Session]
+    #: Set when the process is asked to stop (SIGTERM): syncs end after their current page or push
+    #: batch, and no new one starts (connector/sync/runner.py).
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -37,8 +41,7 @@ def open_runtime(config_path: Path | str | None = None, *, config: Config | None
     """Load the config, bring the schema to head and register the configured connections."""
     config = config or load_config(config_path)
     engine = make_engine(config.database_url)
-    if not is_current(engine):
-        upgrade(engine)
+    ensure_current(engine)  # under the migration lock: processes starting together migrate once
     runtime = Runtime(config, engine, make_sessionmaker(engine))
     if config.connections:
         with runtime.transaction() as session:

@@ -10,6 +10,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
+from connector.actions.reconcile import due_for_reconcile, run_reconcile
 from connector.actions.sweeps import sweep_overdue
 from connector.actions.sync import run_sync
 from connector.runtime import Runtime
@@ -30,3 +31,15 @@ def push_all(rt: Runtime, **kwargs: object) -> list[SyncResult]:
 def overdue_sweep(rt: Runtime, today: date | None = None, now: datetime | None = None) -> int:
     """The daemon's overdue job: the same action any shell would call."""
     return sweep_overdue(rt, today=today, now=now)
+
+
+def reconcile_due(rt: Runtime) -> list[Any]:
+    """The daemon's reconcile job: each connection whose ``reconcile_every`` has passed."""
+    results = []
+    for name in due_for_reconcile(rt):
+        if rt.stopping.is_set():
+            break
+        results.extend(run_reconcile(rt, connection=name))
+    for r in results:
+        log.info("reconcile %s: %s", r.connection, r.summary())
+    return results

@@ -24,6 +24,9 @@ from connector.store.db import make_engine, normalise_url
 from connector.store.migrate import upgrade
 from connector.store.models import Base
 
+#: The ledger-neutral books of tests/books.py (fixtures ``book``, ``xero_book``, ``quickbooks_book``).
+pytest_plugins = ["tests.books"]
+
 PG_URL = os.environ.get("CONNECTOR_TEST_DATABASE_URL", "")
 
 

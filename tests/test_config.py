@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.config import ConfigError, load_config
+from connector.config import ConfigError, database_url_problem, load_config, resolve_database_url, safe_url
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = """
@@ -89,3 +89,85 @@ def test_not_toml_and_missing_file(tmp_path):
         load_config(write(tmp_path, "[[connections]\n"))
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "absent.toml")
+
+
+# --- every relative path in a config file is taken from the file's own folder (#6) -------------
+
+
+def test_relative_paths_resolve_against_the_config_files_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONNECTOR_DATABASE_URL", raising=False)
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "connector.toml").write_text(
+        '[database]\nurl = "sqlite:///data/connector.sqlite"\n[security]\nkey_file = "keys/token.key"\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for given in (etc / "connector.toml", Path("../etc/connector.toml")):
+        config = load_config(given)
+        assert config.database_url == f"sqlite:///{etc}/data/connector.sqlite"
+        assert Path(config.security.key_file) == etc / "keys" / "token.key"
+        assert config.database_origin == f"[database] url in {given}"
+    monkeypatch.setenv("CONNECTOR_CONFIG", str(etc / "connector.toml"))
+    assert load_config().database_url == f"sqlite:///{etc}/data/connector.sqlite"
+
+
+def test_without_a_file_paths_are_the_current_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CONNECTOR_CONFIG", raising=False)
+    monkeypatch.delenv("CONNECTOR_DATABASE_URL", raising=False)
+    config = load_config()
+    assert config.database_url == f"sqlite:///{tmp_path}/connector.sqlite"
+    assert Path(config.security.key_file) == tmp_path / ".connector-key"
+    assert config.database_origin == "the default (no config file)"
+    monkeypatch.setenv("CONNECTOR_DATABASE_URL", "sqlite:///here.sqlite")  # typed in this shell: this folder
+    assert config.database_url == f"sqlite:///{tmp_path}/here.sqlite"
+    assert config.database_origin == "CONNECTOR_DATABASE_URL"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////var/lib/connector.sqlite",
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite:///file:x?mode=ro&uri=true",
+        "postgresql://u:p@db:5432/connector",
+    ],
+)
+def test_absolute_in_memory_and_server_urls_are_left_alone(url):
+    assert resolve_database_url(url, Path("/etc/connector")) == url
+
+
+def test_relative_sqlite_urls_keep_their_driver_and_options():
+    assert (
+        resolve_database_url("sqlite+pysqlite:///d/x.db?timeout=3", Path("/etc/c"))
+        == "sqlite+pysqlite:////etc/c/d/x.db?timeout=3"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://me:pw-1@db:5432/books", "postgresql://me:***@db:5432/books"),
+        ("postgresql://me@db/books", "postgresql://me@db/books"),
+        ("postgresql//me:pw-1@db/books", "postgresql//me:***@db/books"),  # not a URL, still hidden
+    ],
+)
+def test_a_shown_url_hides_its_password(url, shown):
+    assert safe_url(url) == shown
+    assert "pw-1" not in safe_url("postgresql://me@db/books?password=pw-1")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [("notaurl", "not a database URL"), ("mysql://me:pw@db/x", "mysql databases are not supported")],
+)
+def test_a_database_url_that_cannot_work_names_the_key(tmp_path, url, problem):
+    assert problem in (database_url_problem(url) or "")
+    path = write(tmp_path, f'[database]\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: database.url: {problem}")
+    assert "pw" not in str(err.value)

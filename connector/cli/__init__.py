@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from connector.cli import invoice, platform, queues, sync, views
+from connector.cli import invoice, platform, queues, reconcile, sync, views
 from connector.cli.common import ConfigOption
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
@@ -22,6 +22,7 @@ app.command("init-db")(sync.init_db)
 app.command()(views.status)
 app.command()(views.activity)
 app.command()(sync.sync)
+app.command()(reconcile.reconcile)
 app.command()(sync.daemon)
 
 
@@ -31,7 +32,10 @@ def _root(ctx: typer.Context, config: ConfigOption = None) -> None:
 
 
 def main() -> None:
-    app()
+    """The installed command: a config, database or key problem is one line and exit code 2."""
+    from connector.cli.common import run_cli
+
+    run_cli(app)
 
 
 def _register_demo_and_sandboxes() -> None:

@@ -9,16 +9,19 @@ import typer
 from connector import reports
 from connector.actions import lookup
 from connector.cli.common import ConnectionOption, InvoiceArg, JsonOption, acting
-from connector.render import print_status, print_timeline
+from connector.config import safe_url
+from connector.render import console, print_status, print_timeline
 
 
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Invoices per status per connection, and what needs attention."""
+    """Which database, invoices per status per connection, and what needs attention."""
     with acting(ctx) as rt, rt.sessions() as session:
         report = reports.status_report(session)
+        database = safe_url(rt.config.database_url)
     if as_json:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(json.dumps({"database": database, **report}, indent=2))
         return
+    console.print(f"database: {database}", highlight=False, markup=False, soft_wrap=True)
     print_status(report)
 
 

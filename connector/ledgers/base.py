@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,3 +91,7 @@ class Ledger(Protocol):
 def marker(key: str) -> str:
     """The tag a write carries in its reference, so a re-read can recognise our own earlier write."""
     return f"cx:{key[:12]}"
+
+
+#: Finds every marker in a reference or note with one scan (the 12 characters of a key, whatever they are).
+MARKERS = re.compile(r"cx:[^\s()]{12}")

@@ -30,6 +30,18 @@ class TransientError(LedgerError):
     retryable = True
 
 
+class ResponseTooLarge(TransientError):
+    """The answer's body was bigger than the adapter will read; it stopped reading at the cap.
+
+    Transient: the ledger may answer a smaller page next time, and either way the sync fails with
+    this reason instead of the process running out of memory.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.limit = limit
+
+
 class RateLimitError(LedgerError):
     """Over the per-minute (or concurrency) limit: retry after ``retry_after`` seconds."""
 

@@ -1,7 +1,9 @@
 """The QuickBooks Online adapter: the real python-quickbooks and intuit-oauth SDKs, a session per connection.
 
-What the SDKs leave to us, done here: a timeout on every request (the SDK sends none), the HTTP
-status of every answer (the SDK hides it: an XML 429 surfaces as "Error reading json"),
+What the SDKs leave to us, done here: a timeout on every request (the SDK sends none), a byte cap
+on every answer (read streamed, an oversize one is a transient error), the HTTP status of every
+answer (the SDK hides it: an XML 429 surfaces as "Error reading json"), query strings built through
+one escaping helper (:func:`qbo_string`),
 refresh under a per-connection lock with the rotated token saved before use and a new session
 started after it (the SDK never refreshes), typed errors, and the shared limiter/retry policy.
 """
@@ -12,20 +14,29 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import requests
+import urllib3
 from intuitlib.client import AuthClient
 from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks import exceptions as qbx
 
-from connector.ledgers.base import CallCounter, TokenStore, marker
-from connector.ledgers.calls import CallRunner, RetrySettings
+from connector.ledgers.base import MARKERS, CallCounter, TokenStore, marker
+from connector.ledgers.calls import (
+    CHUNK_BYTES,
+    MAX_RESPONSE_BYTES,
+    ByteCount,
+    CallRunner,
+    RetrySettings,
+    raised_in,
+    read_capped,
+)
 from connector.ledgers.errors import (
     AuthenticationError,
     LedgerError,
@@ -49,6 +60,7 @@ from connector.ledgers.records import (
     PayoutResult,
     PayoutToPost,
 )
+from connector.ledgers.validate import MAX_AMOUNT
 
 QBO_API_URL = "https://quickbooks.api.intuit.com/v3"
 MINOR_VERSION = 75
@@ -75,15 +87,30 @@ class QuickBooksApp:
 
 
 class _Client(QuickBooks):
-    """python-quickbooks with a timeout and the answer's status kept, per instance."""
+    """python-quickbooks with a timeout, a byte cap on the answer and its status kept, per instance."""
 
-    timeout: float = 30.0
+    timeout: tuple[float, float] = RetrySettings().timeouts
+    max_bytes: int = MAX_RESPONSE_BYTES
+    bytes_read: ByteCount | None = None
 
     def process_request(self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""):
         headers.update({"Authorization": "Bearer " + self.session.access_token})
         response = self.session.request(
-            request_type, url, headers=headers, params=params, data=data, timeout=self.timeout
+            request_type, url, headers=headers, params=params, data=data, timeout=self.timeout, stream=True
         )
+        try:
+            body = read_capped(
+                response.iter_content(CHUNK_BYTES),
+                self.max_bytes,
+                ledger="QuickBooks",
+                declared=response.headers.get("Content-Length"),
+                count=self.bytes_read,
+            )
+        finally:
+            response.close()  # read in full, or over the cap: never drained
+        # What requests would have read itself (the SDK reads .text and .json() from it).
+        response._content = body
+        response._content_consumed = True
         if response.status_code == 429 or (response.status_code == 403 and _throttled(response)):
             wait = response.headers.get("Retry-After")
             raise RateLimitError(
@@ -112,13 +139,20 @@ class QuickBooksLedger:
         retry: RetrySettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
         page_size: int = PAGE,
+        max_amount: Decimal = MAX_AMOUNT,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.app = app
         self.realm_id = realm_id
         self.calls = CallCounter()
+        #: Bytes of answers read (capped at ``max_response_bytes`` per answer).
+        self.bytes_read = ByteCount()
         self.limiter = limiter or RateLimiter(QUICKBOOKS_LIMITS)
         self.retry = retry or RetrySettings()
         self.page_size = page_size
+        #: Invoices with an amount above this are quarantined, never collected.
+        self.max_amount = max_amount
+        self.max_response_bytes = max_response_bytes
         self._tokens = tokens
         self._lock = threading.Lock()
         self._client: _Client | None = None
@@ -163,7 +197,9 @@ class QuickBooksLedger:
             use_decimal=True,
         )
         client.api_url_v3 = self.app.api_url
-        client.timeout = self.retry.timeout
+        client.timeout = self.retry.timeouts
+        client.max_bytes = self.max_response_bytes
+        client.bytes_read = self.bytes_read
         return client
 
     def _refresh(self, token: dict[str, Any]) -> dict[str, Any]:
@@ -260,7 +296,7 @@ class QuickBooksLedger:
         position = 1
         first_time = None
         while True:
-            where = f" WHERE MetaData.LastUpdatedTime >= '{_qbo_stamp(since)}'" if since else ""
+            where = f" WHERE MetaData.LastUpdatedTime >= {qbo_string(_qbo_stamp(since))}" if since else ""
             body = self._query(
                 f"SELECT * FROM Invoice{where} ORDERBY MetaData.LastUpdatedTime "
                 f"STARTPOSITION {position} MAXRESULTS {self.page_size}"
@@ -270,8 +306,9 @@ class QuickBooksLedger:
             if raw and self.utc_offset_minutes is None:
                 self.utc_offset_minutes = _offset_minutes((raw[0].get("MetaData") or {}).get("LastUpdatedTime"))
             currency = self.home_currency() if raw else "USD"
-            records = [parse_invoice(r, currency) for r in raw]
-            stamps = [r.updated_at for r in records if isinstance(r, LedgerInvoice)]
+            records = [parse_invoice(r, currency, max_amount=self.max_amount) for r in raw]
+            # A quarantined record whose stamp could be read counts too: the cursor moves past it.
+            stamps = [r.updated_at for r in records if r.updated_at is not None]
             more = len(raw) >= self.page_size
             if stamps:
                 latest = max(stamps).replace(microsecond=0)
@@ -308,7 +345,9 @@ class QuickBooksLedger:
                 for response in block.get("QueryResponse") or []:
                     for record in response.get("Invoice") or []:
                         if str(record.get("status", "")).lower() == "deleted":
-                            records.append(parse_invoice(record, currency, deleted_at=answered))
+                            records.append(
+                                parse_invoice(record, currency, deleted_at=answered, max_amount=self.max_amount)
+                            )
         if next_cdc:
             state["cdc"] = next_cdc
         return InvoicePage(records=records, more=False, cursor=json.dumps(_public(state)))
@@ -325,17 +364,20 @@ class QuickBooksLedger:
         """Transfers and purchases of one day, to show what a payout wrote."""
         found = []
         for entity in ("Transfer", "Purchase"):
-            raw = self._query(f"SELECT * FROM {entity} WHERE TxnDate = '{on.isoformat()}' MAXRESULTS {PAGE}")
+            raw = self._query(f"SELECT * FROM {entity} WHERE TxnDate = {qbo_string(on.isoformat())} MAXRESULTS {PAGE}")
             found.extend({"kind": entity, **r} for r in (raw.get("QueryResponse") or {}).get(entity) or [])
         return found
 
     def get_invoices(self, external_ids: list[str]) -> list[LedgerInvoice | Malformed]:
         found: list[LedgerInvoice | Malformed] = []
         for i in range(0, len(external_ids), PAGE):
-            ids = ", ".join(f"'{x}'" for x in external_ids[i : i + PAGE])
-            raw = self._query(f"SELECT * FROM Invoice WHERE Id IN ({ids}) MAXRESULTS {PAGE}")
+            ids = qbo_list(external_ids[i : i + PAGE])
+            raw = self._query(f"SELECT * FROM Invoice WHERE Id IN {ids} MAXRESULTS {PAGE}")
             currency = self.home_currency()
-            found.extend(parse_invoice(r, currency) for r in (raw.get("QueryResponse") or {}).get("Invoice") or [])
+            found.extend(
+                parse_invoice(r, currency, max_amount=self.max_amount)
+                for r in (raw.get("QueryResponse") or {}).get("Invoice") or []
+            )
         return self._with_payment_notes(found)
 
     def _with_payment_notes(self, invoices: list[LedgerInvoice | Malformed]) -> list[LedgerInvoice | Malformed]:
@@ -345,8 +387,7 @@ class QuickBooksLedger:
             return invoices
         notes: dict[str, tuple[str, Any]] = {}
         for i in range(0, len(ids), PAGE):
-            quoted = ", ".join(f"'{x}'" for x in ids[i : i + PAGE])
-            raw = self._query(f"SELECT * FROM Payment WHERE Id IN ({quoted}) MAXRESULTS {PAGE}")
+            raw = self._query(f"SELECT * FROM Payment WHERE Id IN {qbo_list(ids[i : i + PAGE])} MAXRESULTS {PAGE}")
             for p in (raw.get("QueryResponse") or {}).get("Payment") or []:
                 notes[str(p["Id"])] = (str(p.get("PrivateNote") or ""), p.get("TotalAmt"))
         out: list[LedgerInvoice | Malformed] = []
@@ -411,14 +452,22 @@ class QuickBooksLedger:
     def _existing_payments(self, payments: list[PaymentToPost]) -> dict[str, str]:
         """Our earlier payments among ``payments``, found by the marker in their note (one query a day)."""
         found: dict[str, str] = {}
+        wanted = {marker(p.key): p.key for p in payments}
         for on in sorted({p.on for p in payments}):
-            raw = self._query(f"SELECT * FROM Payment WHERE TxnDate = '{on.isoformat()}' MAXRESULTS {PAGE}")
-            records = (raw.get("QueryResponse") or {}).get("Payment") or []
-            notes = [(str(r.get("PrivateNote") or ""), str(r["Id"])) for r in records]
-            for p in (p for p in payments if p.on == on):
-                match = next((pid for note, pid in notes if marker(p.key) in note), None)
-                if match is not None:
-                    found[p.key] = match
+            start = 1
+            while True:  # every page of the day: on a busy day a missed earlier write would be posted twice
+                raw = self._query(
+                    f"SELECT * FROM Payment WHERE TxnDate = {qbo_string(on.isoformat())} "
+                    f"STARTPOSITION {start} MAXRESULTS {PAGE}"
+                )
+                records = (raw.get("QueryResponse") or {}).get("Payment") or []
+                for r in records:
+                    for tag in MARKERS.findall(str(r.get("PrivateNote") or "")):
+                        if tag in wanted:
+                            found.setdefault(wanted[tag], str(r["Id"]))
+                if len(records) < PAGE:
+                    break
+                start += PAGE
         return found
 
     def _post(
@@ -452,7 +501,7 @@ class QuickBooksLedger:
 
     def _existing(self, entity: str, reference: str, on: Any) -> str | None:
         """Our earlier transfer or fee, found by its note on that day (past requestid's window)."""
-        raw = self._query(f"SELECT * FROM {entity} WHERE TxnDate = '{on.isoformat()}' MAXRESULTS {PAGE}")
+        raw = self._query(f"SELECT * FROM {entity} WHERE TxnDate = {qbo_string(on.isoformat())} MAXRESULTS {PAGE}")
         for record in (raw.get("QueryResponse") or {}).get(entity) or []:
             if str(record.get("PrivateNote") or "") == reference:
                 return str(record["Id"])
@@ -514,6 +563,19 @@ class QuickBooksLedger:
                     _request_id("fee", [payout.key]),
                 )
         return PayoutResult(transfer_id=transfer_id, fee_id=fee_id)
+
+
+def qbo_string(value: object) -> str:
+    """``value`` as a quoted string literal of QBO's query language: every value a query carries goes
+    through here. A backslash escapes the next character, so backslashes are doubled and quotes
+    escaped (``O'Brien`` → ``'O\\'Brien'``); nothing a value holds can end the literal early."""
+    text = str(value)
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def qbo_list(values: Iterable[object]) -> str:
+    """A parenthesised list of quoted literals, for ``IN``."""
+    return "(" + ", ".join(qbo_string(v) for v in values) + ")"
 
 
 def _payment(p: PaymentToPost) -> dict[str, Any]:
@@ -604,6 +666,14 @@ def _translate(exc: Exception) -> LedgerError | None:
         if code == 10000:  # a body that is not JSON (an XML throttle page, a cut-off answer)
             return TransientError(f"QuickBooks answered with an unreadable body: {str(exc.message)[:120]}")
         return ValidationError(f"{exc.message}: {exc.detail}".rstrip(": "), code=str(code))
+    if isinstance(exc, requests.Timeout) or (
+        isinstance(exc, requests.ConnectionError)
+        and any(isinstance(a, urllib3.exceptions.TimeoutError) for a in exc.args)
+    ):  # a read that timed out while the body streamed in arrives as a ConnectionError
+        return TransientError(f"QuickBooks did not answer in time ({type(exc).__name__})")
     if isinstance(exc, requests.RequestException):
         return TransientError(f"connection to QuickBooks failed: {type(exc).__name__}")
+    if isinstance(exc, ValueError | TypeError | KeyError) and raised_in(exc, "quickbooks.client", innermost=True):
+        # The SDK choking on an answer it parsed (a 200 that is JSON but not an object): ask again.
+        return TransientError(f"QuickBooks answered with a body that could not be read: {str(exc)[:120]}")
     return None

@@ -3,7 +3,8 @@
 QBO has no invoice status field: the record says what happened through its amounts and
 notes. A void zeroes the amounts and writes "Voided" in PrivateNote; a delete leaves only a
 CDC tombstone. Dates are the company's calendar dates (plain ``YYYY-MM-DD``); update stamps
-carry the company's offset and are turned into UTC here.
+carry the company's offset and are turned into UTC here. Every invoice read is then checked
+against what the store can hold (:mod:`validate`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.ledgers.records import LedgerInvoice, LedgerPayment, Malformed
+from connector.ledgers.validate import MAX_AMOUNT, check_invoice, quarantine_id
 
 #: The status words this adapter derives (the mapping file places them).
 DELETED, VOIDED, INVOICE = "Deleted", "Voided", "Invoice"
@@ -54,12 +56,15 @@ def _amount(record: dict[str, Any], key: str) -> Decimal:
     return amount
 
 
-def parse_invoice(record: Any, home_currency: str, *, deleted_at: datetime | None = None) -> LedgerInvoice | Malformed:
+def parse_invoice(
+    record: Any, home_currency: str, *, deleted_at: datetime | None = None, max_amount: Decimal = MAX_AMOUNT
+) -> LedgerInvoice | Malformed:
     """One invoice, or a CDC tombstone (``status: Deleted``) read as a deletion.
 
     A tombstone is ``{"domain", "status": "Deleted", "Id"}``, with ``MetaData`` in CDC answers but
     without it in the answer to a delete (Intuit's own example): when its stamp is missing, the
     deletion is dated ``deleted_at`` (the CDC answer's ``time``), else now, never quarantined.
+    An invoice the store could not hold (amounts above ``max_amount`` included) is a ``Malformed``.
     """
     external_id = record.get("Id") if isinstance(record, dict) else None
     try:
@@ -69,7 +74,7 @@ def parse_invoice(record: Any, home_currency: str, *, deleted_at: datetime | Non
         if str(record.get("status", "")).lower() == "deleted":  # a CDC tombstone: only the id is left
             stamp = meta.get("LastUpdatedTime")
             updated = parse_stamp(stamp) if stamp is not None else deleted_at or datetime.now(UTC)
-            return LedgerInvoice(
+            invoice = LedgerInvoice(
                 external_id=str(record["Id"]),
                 number=str(record["Id"]),
                 contact_name="",
@@ -83,6 +88,7 @@ def parse_invoice(record: Any, home_currency: str, *, deleted_at: datetime | Non
                 type="Invoice",
                 updated_at=updated,
             )
+            return check_invoice(invoice, record, max_amount=max_amount)
         updated = parse_stamp(meta.get("LastUpdatedTime"))
         total = _amount(record, "TotalAmt")
         balance = _amount(record, "Balance")
@@ -95,7 +101,7 @@ def parse_invoice(record: Any, home_currency: str, *, deleted_at: datetime | Non
             for link in record.get("LinkedTxn") or []
             if link.get("TxnType") == "Payment"
         )
-        return LedgerInvoice(
+        invoice = LedgerInvoice(
             external_id=str(record["Id"]),
             number=str(record.get("DocNumber") or record["Id"]),
             contact_name=str(customer.get("name") or ""),
@@ -113,5 +119,16 @@ def parse_invoice(record: Any, home_currency: str, *, deleted_at: datetime | Non
         )
     except (WireError, KeyError, TypeError, AttributeError) as exc:
         return Malformed(
-            external_id=str(external_id) if external_id else None, reason=f"unreadable invoice: {exc}", raw=record
+            external_id=quarantine_id(external_id) if external_id else None,
+            reason=f"unreadable invoice: {exc}",
+            raw=record,
+            updated_at=_stamp_or_none(record),
         )
+    return check_invoice(invoice, record, max_amount=max_amount)
+
+
+def _stamp_or_none(record: Any) -> datetime | None:
+    try:
+        return parse_stamp((record.get("MetaData") or {}).get("LastUpdatedTime"))
+    except (WireError, AttributeError):
+        return None

@@ -49,6 +49,8 @@ class Malformed:
     external_id: str | None
     reason: str
     raw: Any
+    #: The ledger's update stamp, when it could be read: the cursor moves past the record all the same.
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,9 @@ What the SDK leaves to us (research §8) is done here: token endpoints per conne
 keeps them as class attributes), refresh under a per-connection lock with the new token saved
 (encrypted) before it is used, ``scope`` kept as a list, typed errors, retries with tenacity
 (429 by ``Retry-After``, 5xx and dropped connections with backoff, never a validation error),
-a client-side rate limiter per tenant, and a count of every call.
+a client-side rate limiter per tenant, and a count of every call. Every request has a
+``(connect, read)`` timeout (the SDK ignores a float one) and every answer is read up to a byte
+cap (:class:`_CappedPool`); an answer the SDK cannot parse (a 200 cut short) is a transient error.
 """
 
 from __future__ import annotations
@@ -42,7 +44,15 @@ from xero_python.exceptions import ApiException, HTTPStatusException, NotFoundEx
 from xero_python.identity import IdentityApi
 
 from connector.ledgers.base import CallCounter, TokenStore, marker
-from connector.ledgers.calls import CallRunner, RetrySettings
+from connector.ledgers.calls import (
+    CHUNK_BYTES,
+    MAX_RESPONSE_BYTES,
+    ByteCount,
+    CallRunner,
+    RetrySettings,
+    raised_in,
+    read_capped,
+)
 from connector.ledgers.errors import (
     AuthenticationError,
     DailyLimitError,
@@ -64,6 +74,7 @@ from connector.ledgers.records import (
     PayoutResult,
     PayoutToPost,
 )
+from connector.ledgers.validate import MAX_AMOUNT
 from connector.ledgers.xero_wire import (
     WireError,
     bank_summary_closing,
@@ -206,13 +217,20 @@ class XeroLedger:
         retry: RetrySettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
         page_size: int = 1000,
+        max_amount: Decimal = MAX_AMOUNT,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.app = app
         self.tenant_id = tenant_id
         self.calls = CallCounter()
+        #: Bytes of answers read (capped at ``max_response_bytes`` per answer).
+        self.bytes_read = ByteCount()
         self.limiter = limiter or limiter_for(tenant_id)
         self.retry = retry or RetrySettings()
         self.page_size = page_size
+        #: Invoices with an amount above this are quarantined, never collected.
+        self.max_amount = max_amount
+        self.max_response_bytes = max_response_bytes
         self._sleep = sleep
         self._tokens = tokens
         self._token_lock = threading.Lock()
@@ -231,6 +249,13 @@ class XeroLedger:
         # urllib3 would otherwise retry 429 and 503 by itself (sleeping for real on Retry-After) and
         # re-send dropped requests: calls our limiter, counter and retry policy never see. We retry.
         self.api_client.rest_client.pool_manager.connection_pool_kw["retries"] = False
+        # Every request, the SDK's token refresh and identity calls included, through one cap and timeout.
+        self.api_client.rest_client.pool_manager = _CappedPool(
+            self.api_client.rest_client.pool_manager,
+            max_bytes=max_response_bytes,
+            timeout=self.retry.timeouts,
+            count=self.bytes_read,
+        )
         self.accounting = AccountingApi(self.api_client, base_url=app.api_url)
         self.identity = IdentityApi(self.api_client, base_url=app.identity_url)
         self.last_limits: dict[str, str] = {}
@@ -273,7 +298,7 @@ class XeroLedger:
 
     def connections(self) -> list[dict[str, str]]:
         """The tenants this token may reach (the wizard's "choose organisation" list)."""
-        result = self._call("connections", lambda: self.identity.get_connections())
+        result = self._call("connections", lambda: self.identity.get_connections(_request_timeout=self.retry.timeouts))
         return [{"tenant_id": str(c.tenant_id), "name": c.tenant_name, "type": c.tenant_type} for c in result]
 
     # --- reading invoices -----------------------------------------------------------------------
@@ -286,7 +311,7 @@ class XeroLedger:
                 "page": page,
                 "page_size": self.page_size,
                 "_preload_content": False,
-                "_request_timeout": self.retry.timeout,
+                "_request_timeout": self.retry.timeouts,
             }
             if since is not None:
                 kwargs["if_modified_since"] = since
@@ -309,8 +334,9 @@ class XeroLedger:
         while True:
             body = self._raw_invoice_page(since, page)
             raw = body.get("Invoices") or []
-            records = [parse_invoice(r) for r in raw]
-            stamps = [r.updated_at for r in records if isinstance(r, LedgerInvoice)]
+            records = [parse_invoice(r, max_amount=self.max_amount) for r in raw]
+            # A quarantined record whose stamp could be read counts too: the cursor moves past it.
+            stamps = [r.updated_at for r in records if r.updated_at is not None]
             more = len(raw) >= self.page_size
             if stamps:
                 last = format_since(max(stamps))
@@ -337,12 +363,15 @@ class XeroLedger:
                     page=1,
                     page_size=len(chunk),
                     _preload_content=False,
-                    _request_timeout=self.retry.timeout,
+                    _request_timeout=self.retry.timeouts,
                 )
                 self._observe_headers(response.headers)
                 return _page_body(response.data)
 
-            found.extend(parse_invoice(r) for r in self._call("invoices_read", call).get("Invoices") or [])
+            found.extend(
+                parse_invoice(r, max_amount=self.max_amount)
+                for r in self._call("invoices_read", call).get("Invoices") or []
+            )
         return found
 
     # --- writing -----------------------------------------------------------------------------------
@@ -388,7 +417,7 @@ class XeroLedger:
                 body,
                 summarize_errors=False,
                 idempotency_key=key,
-                _request_timeout=self.retry.timeout,
+                _request_timeout=self.retry.timeouts,
             ),
         )
         created = list(result.payments or [])
@@ -450,7 +479,7 @@ class XeroLedger:
                 body,
                 summarize_errors=False,
                 idempotency_key=_batch_key("overpayments", [p.key for p in to_create]),
-                _request_timeout=self.retry.timeout,
+                _request_timeout=self.retry.timeouts,
             ),
         )
         created = list(result.bank_transactions or [])
@@ -475,7 +504,7 @@ class XeroLedger:
 
             def call(chunk: list[str] = chunk) -> Any:
                 return self.accounting.get_overpayments(
-                    self.tenant_id, references=chunk, _request_timeout=self.retry.timeout
+                    self.tenant_id, references=chunk, _request_timeout=self.retry.timeouts
                 )
 
             for o in self._call("overpayments_read", call).overpayments or []:
@@ -506,7 +535,7 @@ class XeroLedger:
                 payment_external_id,
                 PaymentDelete(status="DELETED"),
                 idempotency_key=_batch_key("delete", [key]),
-                _request_timeout=self.retry.timeout,
+                _request_timeout=self.retry.timeouts,
             ),
         )
         for element in getattr(result, "payments", None) or []:
@@ -524,7 +553,7 @@ class XeroLedger:
             found = self._call(
                 "transfers_read",
                 lambda: self.accounting.get_bank_transfers(
-                    self.tenant_id, where=where, _request_timeout=self.retry.timeout
+                    self.tenant_id, where=where, _request_timeout=self.retry.timeouts
                 ),
             )
             live = [t for t in found.bank_transfers or [] if str(getattr(t, "status", "AUTHORISED")) != "DELETED"]
@@ -532,7 +561,7 @@ class XeroLedger:
         found = self._call(
             "transactions_read",
             lambda: self.accounting.get_bank_transactions(
-                self.tenant_id, where=where + ' AND Type=="SPEND"', _request_timeout=self.retry.timeout
+                self.tenant_id, where=where + ' AND Type=="SPEND"', _request_timeout=self.retry.timeouts
             ),
         )
         live = [t for t in found.bank_transactions or [] if str(getattr(t.status, "value", t.status)) != "DELETED"]
@@ -575,7 +604,7 @@ class XeroLedger:
                 self.tenant_id,
                 transfers,
                 idempotency_key=_batch_key("transfer", [payout.key]),
-                _request_timeout=self.retry.timeout,
+                _request_timeout=self.retry.timeouts,
             ),
         )
         element = (created.bank_transfers or [None])[0]
@@ -612,7 +641,7 @@ class XeroLedger:
                 spend,
                 summarize_errors=False,
                 idempotency_key=_batch_key("fee", [payout.key]),
-                _request_timeout=self.retry.timeout,
+                _request_timeout=self.retry.timeouts,
             ),
         )
         element = (created.bank_transactions or [None])[0]
@@ -628,7 +657,7 @@ class XeroLedger:
 
         def call() -> dict[str, Any]:
             response = self.accounting.get_organisations(
-                self.tenant_id, _preload_content=False, _request_timeout=self.retry.timeout
+                self.tenant_id, _preload_content=False, _request_timeout=self.retry.timeouts
             )
             return _page_body(response.data)
 
@@ -653,7 +682,7 @@ class XeroLedger:
                 from_date=day,
                 to_date=day,
                 _preload_content=False,
-                _request_timeout=self.retry.timeout,
+                _request_timeout=self.retry.timeouts,
             )
             return _page_body(response.data)
 
@@ -668,7 +697,7 @@ class XeroLedger:
                 self.tenant_id,
                 where=f'Code=="{code.replace(chr(34), "")}"',
                 _preload_content=False,
-                _request_timeout=self.retry.timeout,
+                _request_timeout=self.retry.timeouts,
             )
             return _page_body(response.data)
 
@@ -677,6 +706,58 @@ class XeroLedger:
             raise NotFound(f"Xero has no account with code {code}")
         self._account_ids[code] = str(accounts[0]["AccountID"])
         return self._account_ids[code]
+
+
+class _CappedPool:
+    """urllib3's pool manager, as the SDK calls it, with a byte cap and a timeout on every request.
+
+    The body is always streamed (``preload_content=False``) and read here up to ``max_bytes``; an
+    answer over the cap closes the connection and raises :class:`ResponseTooLarge` (transient).
+    What the SDK gets back is a response holding the body already read, so it parses it, or
+    hands it to the adapter raw (``_preload_content=False``), as before. A request the SDK sends
+    without a timeout (its token refresh) gets ours.
+    """
+
+    def __init__(self, pool: Any, *, max_bytes: int, timeout: tuple[float, float], count: ByteCount) -> None:
+        self._pool = pool
+        self._max_bytes = max_bytes
+        self._timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
+        self._count = count
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> urllib3.HTTPResponse:
+        kwargs["preload_content"] = False
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        response = self._pool.request(method, url, *args, **kwargs)
+        try:
+            body = read_capped(
+                response.stream(CHUNK_BYTES, decode_content=True),
+                self._max_bytes,
+                ledger="Xero",
+                declared=response.headers.get("Content-Length"),
+                count=self._count,
+            )
+        except BaseException:
+            response.close()  # never drain: that reads what the cap refuses
+            response.release_conn()
+            raise
+        response.release_conn()
+        headers = urllib3.HTTPHeaderDict(response.headers)
+        headers.discard("Content-Encoding")  # the body is decoded already
+        return urllib3.HTTPResponse(
+            body=body,
+            headers=headers,
+            status=response.status,
+            version=response.version,
+            reason=response.reason,
+            preload_content=False,
+            decode_content=False,
+            request_method=method,
+            request_url=url,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
 
 
 def _translate(exc: Exception) -> LedgerError | None:
@@ -689,8 +770,14 @@ def _translate(exc: Exception) -> LedgerError | None:
         return _status_error(exc)
     if isinstance(exc, ApiException):
         return TransientError(f"Xero call failed: {exc.reason}")
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return TransientError(f"Xero did not answer in time ({type(exc).__name__})")
     if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
         return TransientError(f"connection to Xero failed: {type(exc).__name__}")
+    if isinstance(exc, ValueError | TypeError | KeyError) and raised_in(exc, "xero_python.api_client.deserializer"):
+        # A 200 cut short (or otherwise unreadable): the SDK falls back to the raw bytes and then
+        # fails with "list or dict value expected". The ledger's answer is at fault: ask again.
+        return TransientError(f"Xero answered with a body that could not be read: {str(exc)[:120]}")
     return None
 
 

@@ -3,6 +3,7 @@
 The SDK's own deserializer turns ``/Date(ms+1300)/`` into the UTC date (a New Zealand due date
 moves back a day) and fails a whole page on one unknown enum value. Reading the raw page here
 keeps the calendar date and lets one bad record be quarantined while the rest of the page goes on.
+Every invoice read is then checked against what the store can hold (:mod:`validate`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from tzlocal.windows_tz import win_tz
 
 from connector.ledgers.records import LedgerInvoice, LedgerPayment, Malformed, OrganisationFacts
+from connector.ledgers.validate import MAX_AMOUNT, check_invoice, quarantine_id
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
@@ -87,8 +89,9 @@ def _text(record: dict[str, Any], key: str, required: bool = True) -> str:
     return value
 
 
-def parse_invoice(record: Any) -> LedgerInvoice | Malformed:
-    """One element of ``Invoices``; a :class:`Malformed` (never an exception) when it cannot be read."""
+def parse_invoice(record: Any, *, max_amount: Decimal = MAX_AMOUNT) -> LedgerInvoice | Malformed:
+    """One element of ``Invoices``; a :class:`Malformed` (never an exception) when it cannot be read
+    or the store could not hold it (amounts above ``max_amount`` included)."""
     external_id = record.get("InvoiceID") if isinstance(record, dict) else None
     try:
         if not isinstance(record, dict):
@@ -111,7 +114,7 @@ def parse_invoice(record: Any) -> LedgerInvoice | Malformed:
         currency = _text(record, "CurrencyCode")
         if len(currency) != 3:
             raise WireError(f"CurrencyCode is not a currency: {currency!r}")
-        return LedgerInvoice(
+        invoice = LedgerInvoice(
             external_id=_text(record, "InvoiceID"),
             number=_text(record, "InvoiceNumber", required=False) or _text(record, "InvoiceID"),
             contact_name=_text(contact, "Name", required=False),
@@ -130,10 +133,19 @@ def parse_invoice(record: Any) -> LedgerInvoice | Malformed:
         )
     except (WireError, KeyError, TypeError, AttributeError) as exc:
         return Malformed(
-            external_id=external_id if isinstance(external_id, str) else None,
+            external_id=quarantine_id(external_id) if isinstance(external_id, str) else None,
             reason=f"unreadable invoice: {exc}",
             raw=record,
+            updated_at=_stamp_or_none(record),
         )
+    return check_invoice(invoice, record, max_amount=max_amount)
+
+
+def _stamp_or_none(record: Any) -> datetime | None:
+    try:
+        return parse_timestamp(record.get("UpdatedDateUTC")) if isinstance(record, dict) else None
+    except WireError:
+        return None
 
 
 def format_since(moment: datetime) -> datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,6 +24,7 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        _create_private(make_url(url).database)
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control (SQLAlchemy docs recipe).
@@ -31,6 +34,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _create_private(database: str | None) -> None:
+    """Create a new SQLite file readable and writable by its owner only (0600), before SQLite does.
+
+    The database holds encrypted tokens and every invoice; SQLite would create it with the
+    umask's mode (usually world-readable). Its ``-wal`` and ``-shm`` files take the database
+    file's mode. An existing file is left as its owner set it.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    # FileExistsError: someone made it first. Any other OSError (a folder we cannot write to):
+    # SQLite's own error on connect says so.
+    with contextlib.suppress(OSError):
+        os.close(os.open(Path(database).expanduser(), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 #: Execution options for a session that will write: ``session.connection(execution_options=WRITE)``.

@@ -69,9 +69,14 @@ class Connection(Base):
     #: OAuth token set, encrypted (Fernet); never stored or logged in the clear.
     token_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     token_expires_at: Mapped[datetime | None]
-    #: Who holds the sync lock, until when; two daemons never sync one connection at once.
+    #: The sync lock: held by one job run (its token), never by a whole process. The holder's host
+    #: and pid tell a dead process on this host; its heartbeat (renewed while it runs) a stale one.
+    #: ``lock_expires_at`` is the last heartbeat plus the staleness limit (connector/sync/runs.py).
     lock_owner: Mapped[str | None] = mapped_column(String(100))
     lock_expires_at: Mapped[datetime | None]
+    lock_host: Mapped[str | None] = mapped_column(String(255))
+    lock_pid: Mapped[int | None] = mapped_column(Integer)
+    lock_heartbeat_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -175,7 +180,7 @@ class OutboxEntry(Base):
     kind: Mapped[str] = mapped_column(String(30))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[dict[str, Any]]
-    #: pending | sending | done | rejected | ignored (a held payout stays pending with its reason)
+    #: pending | sending | done | rejected | ignored | replaced (a held payout stays pending with its reason)
     state: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -201,18 +206,25 @@ class SyncRun(Base):
     """One run of one job for one connection, with what it did: the support view of "last sync"."""
 
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_connection", "connection_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_sync_runs_connection", "connection_id", "started_at"),
+        Index("ix_sync_runs_state", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id"))
     job: Mapped[str] = mapped_column(String(30))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    #: running | succeeded | failed
+    #: running | succeeded | failed | interrupted (stopped, or its process died: ``error`` says which)
     state: Mapped[str] = mapped_column(String(20), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    #: Who ran it: the lock token it held (None for a run without a lock), its host and pid.
+    lock_owner: Mapped[str | None] = mapped_column(String(100))
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
 
 
 class QuarantinedRecord(Base):
@@ -233,6 +245,41 @@ class QuarantinedRecord(Base):
     resolved_at: Mapped[datetime | None]
     dismissed_reason: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ReconciliationFinding(Base):
+    """One difference between the ledger and the platform, kept while later runs still find it.
+
+    ``subject`` identifies what it is about within its kind (an invoice's ledger id, a payment's
+    key, a payout's reference), so a later run updates the same row: first seen, last seen, and
+    resolved when a run no longer finds it.
+    """
+
+    __tablename__ = "reconciliation_findings"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "kind", "subject", name="uq_findings_connection_kind_subject"),
+        Index("ix_findings_open", "connection_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(200))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    outbox_entry_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_entries.id"))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    #: The difference in money, where there is one (missing payment, clearing off by …).
+    amount: Mapped[Decimal | None]
+    ledger_value: Mapped[str] = mapped_column(Text)
+    platform_value: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+    suggested_fix: Mapped[str] = mapped_column(Text)
+    #: The one-click fix when it is ours (e.g. "repost_payment"), else None.
+    fix_action: Mapped[str | None] = mapped_column(String(50))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
 
 
 class AppendOnlyError(RuntimeError):

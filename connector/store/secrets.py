@@ -23,7 +23,15 @@ from connector.store.models import Connection
 
 
 class SecretKeyError(RuntimeError):
-    """The key is missing, unreadable, too open, or not the key the tokens were sealed with."""
+    """The key is missing, unreadable, too open, or not the key the tokens were sealed with.
+
+    The message is the one line the person needs: which variable or file, what is wrong, what
+    to do. It never holds the key itself.
+    """
+
+
+class WrongTokenKey(SecretKeyError):
+    """The key is a valid key, but not the one this connection's tokens were sealed with."""
 
 
 @dataclass(frozen=True)
@@ -44,21 +52,31 @@ class TokenSet:
 class TokenVault:
     """Seals and opens token sets for storage in ``connections.token_ciphertext``."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, source: str = "the token key") -> None:
+        #: Where the key came from (``$VARIABLE`` or the key file), for messages; never the key.
+        self.source = source
         try:
             self._fernet = Fernet(key)
-        except (ValueError, TypeError) as exc:
-            raise SecretKeyError("the token key is not a valid Fernet key (32 url-safe base64 bytes)") from exc
+        except (ValueError, TypeError):
+            raise SecretKeyError(
+                f"{source}: not a valid token key (a Fernet key: 44 characters of url-safe base64): "
+                "put back the key the stored tokens were sealed with"
+            ) from None
 
     @classmethod
     def from_config(cls, security: SecurityConfig, base: Path | None = None) -> TokenVault:
+        """The key from ``$key_env`` if set, else from ``key_file`` (made on first use, 0600).
+
+        ``key_file`` is absolute once the config is loaded from a file; ``base`` serves a config
+        built in code with a relative one.
+        """
         env = os.environ.get(security.key_env) if security.key_env else None
         if env:
-            return cls(env.encode())
-        path = Path(security.key_file)
+            return cls(env.encode(), source=f"${security.key_env}")
+        path = Path(security.key_file).expanduser()
         if base is not None and not path.is_absolute():
             path = base / path
-        return cls(_key_from_file(path))
+        return cls(_key_from_file(path), source=str(path))
 
     def seal(self, token: TokenSet) -> bytes:
         data = dict(token.data)
@@ -70,7 +88,10 @@ class TokenVault:
         try:
             return TokenSet(json.loads(self._fernet.decrypt(ciphertext)))
         except InvalidToken:
-            raise SecretKeyError("stored tokens cannot be opened with this key (was the key changed?)") from None
+            raise WrongTokenKey(
+                f"the stored tokens cannot be opened with the key from {self.source} (was the key changed, "
+                "or the key file replaced?): put back the key they were sealed with, or connect this ledger again"
+            ) from None
 
     def save(self, session: Session, connection: Connection, token: TokenSet) -> None:
         connection.token_ciphertext = self.seal(token)
@@ -82,14 +103,25 @@ class TokenVault:
 
 def _key_from_file(path: Path) -> bytes:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(Fernet.generate_key())
-    mode = path.stat().st_mode
-    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SecretKeyError(f"{path}: the token key file must be readable only by its owner (chmod 600)")
-    return path.read_bytes().strip()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(Fernet.generate_key())
+        except OSError as exc:
+            raise SecretKeyError(
+                f"{path}: cannot create the token key file ({exc.strerror or exc}): make its folder writable, "
+                "or set [security] key_file (or the key_env variable) to a key you have"
+            ) from None
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise SecretKeyError(f"{path}: the token key file is not a file: set [security] key_file to a file")
+        if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise SecretKeyError(f"{path}: the token key file must be readable only by its owner (chmod 600)")
+        return path.read_bytes().strip()
+    except OSError as exc:
+        raise SecretKeyError(f"{path}: cannot read the token key file ({exc.strerror or exc})") from None
 
 
 class ConnectionTokens:

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from connector.config import Config
 from connector.ledgers.base import Ledger
+from connector.ledgers.errors import ReconnectRequired
 from connector.ledgers.quickbooks import QBO_API_URL, QuickBooksApp, QuickBooksLedger
 from connector.ledgers.xero import XERO_API_URL, XERO_IDENTITY_URL, XERO_TOKEN_URL, XeroApp, XeroLedger
 from connector.runtime import Runtime
 from connector.store.models import Connection
-from connector.store.secrets import ConnectionTokens, TokenVault
+from connector.store.secrets import ConnectionTokens, SecretKeyError, TokenVault, WrongTokenKey
+
+
+class TokenUnreadable(ReconnectRequired, SecretKeyError):
+    """The connection's stored tokens do not open with the configured key (it was changed or replaced).
+
+    A :class:`ReconnectRequired`: the runner marks the connection ``needs_reconnect`` with this
+    message and fails the run; the other connections go on. Putting the original key back, or
+    connecting the ledger again (which seals fresh tokens with the current key), mends it. Also a
+    :class:`~connector.store.secrets.SecretKeyError`, so a command that needs the ledger outside a
+    sync (``quarantine release``) answers it in one line, like any other key problem.
+    """
 
 
 def xero_app(config: Config) -> XeroApp:
@@ -37,23 +50,42 @@ def quickbooks_app(config: Config) -> QuickBooksApp:
 
 
 def vault_for(config: Config) -> TokenVault:
-    base = Path(config.source).parent if config.source not in ("(defaults)", "") else None
+    """The token vault; :class:`~connector.store.secrets.SecretKeyError` if the key cannot be had at all."""
+    base = Path(os.path.abspath(config.source)).parent if config.source not in ("(defaults)", "") else None
     return TokenVault.from_config(config.security, base)
 
 
+def check_token(rt: Runtime, connection: Connection, vault: TokenVault | None = None) -> None:
+    """Open ``connection``'s stored tokens now, before anything is asked of its ledger.
+
+    Raises :class:`TokenUnreadable` (a ``ReconnectRequired``) when they were sealed with another
+    key, and :class:`~connector.store.secrets.SecretKeyError` when the key itself cannot be had
+    (bad variable, key file unreadable or open to others): a problem of the whole installation,
+    not of one connection. No stored token at all is left to the adapter, which says so on its
+    first call.
+    """
+    vault = vault or vault_for(rt.config)
+    try:
+        vault.load(connection)
+    except WrongTokenKey as exc:
+        raise TokenUnreadable(str(exc)) from None
+
+
 def ledger_for(rt: Runtime, connection: Connection, **options: Any) -> Ledger:
-    """The adapter for ``connection``; ``options`` go to the adapter (tests lower retries, page size)."""
-    tokens = ConnectionTokens(rt.sessions, connection.id, vault_for(rt.config))
+    """The adapter for ``connection``; ``options`` go to the adapter (tests lower retries, page size).
+
+    The stored tokens are opened first (:func:`check_token`), so a wrong key is a
+    ``ReconnectRequired`` the runner catches, not an error half-way through a run.
+    """
+    vault = vault_for(rt.config)
+    check_token(rt, connection, vault)
+    tokens = ConnectionTokens(rt.sessions, connection.id, vault)
     if connection.provider == "quickbooks":
         if not connection.tenant_id:
-            from connector.ledgers.errors import ReconnectRequired
-
             raise ReconnectRequired("no QuickBooks company chosen for this connection: connect it first")
         return QuickBooksLedger(quickbooks_app(rt.config), connection.tenant_id, tokens, **options)
     if connection.provider == "xero":
         if not connection.tenant_id:
-            from connector.ledgers.errors import ReconnectRequired
-
             raise ReconnectRequired("no Xero organisation chosen for this connection: connect it first")
         return XeroLedger(xero_app(rt.config), connection.tenant_id, tokens, **options)
     raise NotImplementedError(f"no adapter for {connection.provider} yet")

@@ -4,25 +4,36 @@ Each page is one transaction: new invoices placed, changed ones run through the 
 and the transition table, unreadable ones quarantined, and the cursor advanced, all or
 nothing. A crash mid-page loses nothing and duplicates nothing: the page is read again and
 the upserts are keyed by (connection, ledger id).
+
+One bad record never holds the page back. The page's records are applied under a savepoint;
+if the store or the domain refuses one of them (a value the database cannot hold, a currency the
+domain does not know), that savepoint is rolled back and the records are applied again one by
+one, each under its own savepoint: the one that fails is quarantined with the reason, the rest
+of the page and the cursor go on. A failure that is not about the data (the database went away)
+still fails the page.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import DecimalException
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from connector.domain import Conflict, LedgerStatus, Money, Transition
 from connector.domain.ledger_changes import LedgerSnapshot, OurPayment, ledger_events
 from connector.ledgers.base import Ledger, marker
 from connector.ledgers.records import InvoicePage, LedgerInvoice, Malformed
+from connector.ledgers.validate import clean_text, quarantine_id
 from connector.mapping import Mapping, Placement, Skip, Unmapped, load_mapping
 from connector.store.invoices import state_of
 from connector.store.models import Connection, Invoice, OutboxEntry, QuarantinedRecord, SyncCursor
@@ -136,7 +147,12 @@ def apply_page(
     run_id: int | None,
     counts: RunCounts,
 ) -> None:
-    """Everything one page says, written in the caller's transaction."""
+    """Everything one page says, written in the caller's transaction.
+
+    The readable records go in together under one savepoint (the fast path: bulk inserts). If the
+    store or the domain refuses any of them, they go in again one by one, each under its own
+    savepoint, and the ones refused are quarantined with the reason.
+    """
     latest: dict[str, LedgerInvoice] = {}
     for record in page.records:
         counts.fetched += 1
@@ -144,6 +160,71 @@ def apply_page(
             _quarantine(session, connection, record.external_id, record.reason, record.raw, run_id, counts)
         else:
             latest[record.external_id] = record  # a repeat within a page: the later one wins
+    records = list(latest.values())
+    if not records:
+        return
+    before = dataclasses.replace(counts, notes=list(counts.notes))
+    try:
+        with session.begin_nested():
+            _apply_records(session, connection, records, mapping, today=today, run_id=run_id, counts=counts)
+        return
+    except Exception as exc:
+        if not is_record_error(exc):
+            raise
+        _restore(counts, before)
+    for record in records:
+        before = dataclasses.replace(counts, notes=list(counts.notes))
+        try:
+            with session.begin_nested():
+                _apply_records(session, connection, [record], mapping, today=today, run_id=run_id, counts=counts)
+        except Exception as exc:
+            if not is_record_error(exc):
+                raise
+            _restore(counts, before)
+            reason = f"could not be stored: {_error_text(exc)}"
+            _quarantine(session, connection, record.external_id, reason, _raw(record), run_id, counts)
+
+
+def is_record_error(exc: BaseException) -> bool:
+    """Is ``exc`` about the data of a record (quarantine it), not the database or our code (fail)?
+
+    The database refusing a value (DataError: numeric overflow, text too long, a NUL character) or a
+    constraint (IntegrityError); SQLAlchemy refusing a value before it is sent (a StatementError that
+    is not the driver's); the domain refusing it (ValueError: a currency it does not know; text that
+    is not UTF-8) or decimal arithmetic failing on it. An OperationalError (connection lost, lock
+    timeout) is none of these: the page fails and is read again next run.
+    """
+    if isinstance(exc, DataError | IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return False
+    return isinstance(exc, StatementError | ValueError | DecimalException)
+
+
+def _restore(counts: RunCounts, before: RunCounts) -> None:
+    for f in dataclasses.fields(RunCounts):
+        setattr(counts, f.name, getattr(before, f.name))
+
+
+def _error_text(exc: BaseException) -> str:
+    """The database's or the domain's own words, on one line, without the SQL and its parameters."""
+    cause = getattr(exc, "orig", None) or exc
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    return clean_text(text)[:300]
+
+
+def _apply_records(
+    session: Session,
+    connection: Connection,
+    records: list[LedgerInvoice],
+    mapping: Mapping,
+    *,
+    today: date,
+    run_id: int | None,
+    counts: RunCounts,
+) -> None:
+    """Readable records of one page (each ledger id once), in the caller's transaction or savepoint."""
+    latest = {r.external_id: r for r in records}
     known = {
         inv.external_id: inv
         for inv in session.scalars(
@@ -307,7 +388,7 @@ def _ledger_amount(invoice: Invoice) -> Any:
 
 
 def _raw(record: LedgerInvoice) -> dict[str, Any]:
-    """What support needs to see of a readable record no mapping rule fits."""
+    """What support needs to see of a readable record no mapping rule fits (or the store refused)."""
     return {
         "external_id": record.external_id,
         "number": record.number,
@@ -315,6 +396,10 @@ def _raw(record: LedgerInvoice) -> dict[str, Any]:
         "type": record.type,
         "amount_due": str(record.amount_due),
         "amount_paid": str(record.amount_paid),
+        "total": str(record.total),
+        "currency": record.currency,
+        "contact_name": record.contact_name,
+        "due_date": record.due_date.isoformat() if record.due_date else None,
     }
 
 
@@ -327,7 +412,11 @@ def _quarantine(
     run_id: int | None,
     counts: RunCounts,
 ) -> None:
-    """Keep the record as it came, with the reason; support sees it until a readable version arrives."""
+    """Keep the record as it came, with the reason; support sees it until a readable version arrives.
+
+    What is kept must itself fit the store whatever the record held: the raw JSON is ASCII (NUL and
+    lone surrogates escaped), and a ledger id too long for its column is left out (the raw keeps it).
+    """
     counts.quarantined += 1
     try:
         text = json.dumps(raw, default=str, sort_keys=True)
@@ -338,8 +427,8 @@ def _quarantine(
             connection_id=connection.id,
             sync_run_id=run_id,
             stream=STREAM,
-            external_id=external_id,
-            reason=reason,
-            raw=text,
+            external_id=quarantine_id(external_id),
+            reason=clean_text(reason),
+            raw=clean_text(text),
         )
     )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from connector.domain import EventSource, LedgerStatus, Money
 from connector.ledgers.base import Ledger, marker
 from connector.ledgers.errors import DailyLimitError, LedgerError, NotFound, ReconnectRequired
-from connector.ledgers.records import LedgerInvoice, PaymentResult, PaymentToPost, PayoutToPost
+from connector.ledgers.records import LedgerInvoice, Malformed, PaymentResult, PaymentToPost, PayoutToPost
 from connector.mapping import Placement, load_mapping
 from connector.store.models import Connection, Invoice, OutboxEntry
 from connector.store.types import utcnow
@@ -34,6 +34,8 @@ SENDING_LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
 #: Prefix of an outbox entry's ledger reference when the money went to the customer's credit only.
 UNAPPLIED_ONLY = "unapplied:"
+#: A verdict that sends a payment back to wait (its invoice could not be read), not a refusal.
+WAITING = "waiting"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -164,17 +166,23 @@ def _push_payments(
     if not entries:
         return
     try:
-        found = {
-            r.external_id: r
-            for r in ledger.get_invoices(sorted({w[0] for w in wanted.values()}))
-            if isinstance(r, LedgerInvoice)
-        }
+        reread = ledger.get_invoices(sorted({w[0] for w in wanted.values()}))
+        found = {r.external_id: r for r in reread if isinstance(r, LedgerInvoice)}
+        # An invoice the ledger still has but we cannot read is not gone: its payment waits, flagged.
+        unreadable = {r.external_id: r.reason for r in reread if isinstance(r, Malformed) and r.external_id}
         verdicts: dict[int, tuple[str, str, str | None]] = {}
         to_post: list[PaymentToPost] = []
         plans: dict[int, PaymentPlan] = {}
         with transaction() as session:
             for entry_id, (external_id, amount, key) in wanted.items():
                 entry = session.get(OutboxEntry, entry_id)
+                if external_id in unreadable and external_id not in found:
+                    verdicts[entry_id] = (
+                        WAITING,
+                        f"the ledger's invoice is unreadable: {unreadable[external_id]}",
+                        None,
+                    )
+                    continue
                 plan = plan_payment(found.get(external_id), amount, key, mapping)
                 if isinstance(plan, PaymentPlan):
                     plans[entry_id] = plan
@@ -210,7 +218,12 @@ def _push_payments(
         for entry_id in entry_ids:
             entry = session.get(OutboxEntry, entry_id)
             key = entry.idempotency_key
-            if entry_id in verdicts:
+            if entry_id in verdicts and verdicts[entry_id][0] == WAITING:
+                detail = verdicts[entry_id][1]
+                _hold(session, entry, f"payment waits: {detail}", counts)
+                if entry.invoice_id:
+                    flag_attention(session.get(Invoice, entry.invoice_id), f"payment not posted yet: {detail}")
+            elif entry_id in verdicts:
                 state, detail, reference = verdicts[entry_id]
                 _settle(session, entry, state, detail, counts, run_id, reference=reference)
             elif key in results and results[key].external_id:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.accounting.conftest import attention, audit_clearing
+from tests.books import attention, audit_clearing
 
 CHANGES = ["lowered_by_credit_note", "part_paid_elsewhere", "paid_elsewhere", "voided"]
 

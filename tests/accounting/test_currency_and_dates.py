@@ -10,7 +10,7 @@ from connector.domain.fingerprint import fingerprint
 from connector.domain.money import Money
 from connector.store.models import Connection
 from connector.sync.calendar import local_today
-from tests.accounting.conftest import audit_clearing
+from tests.books import audit_clearing
 
 
 def test_a_foreign_currency_invoice_is_refused_for_collection_with_the_reason(book):

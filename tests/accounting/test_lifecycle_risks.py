@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from connector.actions import Actor
 from connector.actions import invoices as invoice_actions
-from tests.accounting.conftest import attention
+from tests.books import attention
 
 
 def test_an_invoice_voided_and_entered_again_during_a_debit_is_a_duplicate(book):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.accounting.conftest import attention
+from tests.books import attention
 
 SUBMITTED = {"post_payment_at": "submitted"}
 

@@ -3,7 +3,7 @@ from the bank, and clearing nets to zero after every payout (read through the le
 
 from __future__ import annotations
 
-from tests.accounting.conftest import audit_clearing
+from tests.books import audit_clearing
 
 
 def paid(book, exts: list[str]) -> None:

@@ -19,3 +19,6 @@ def test_the_demo_runs_end_to_end(ledger, tmp_path, monkeypatch):
     assert "succeeded" in out and "PO-DEMO-1" in out
     assert "settled" in out and "collection failed" in out
     assert (tmp_path / "demo" / "connector.sqlite").exists()
+    # it ends with a reconciliation of what it pushed: no difference, the payout nets to zero
+    assert "0 findings (no differences)" in out
+    assert "Payouts through clearing" in out and "PO-DEMO-1" in out

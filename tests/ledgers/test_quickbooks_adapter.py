@@ -225,7 +225,8 @@ def test_a_refused_payout_write_raises_with_quickbooks_words(sb: QuickBooksSandb
     sb.close_books(sb.realm_ids[0], date.today())
     with pytest.raises(ValidationError) as closed:
         adapter(sb).post_payout(payout(sb, "k-closed-0001", "10.00", "0"))
-    assert str(closed.value) == "Account Period Closed: The account period has closed." and closed.value.code == "6200"
+    assert str(closed.value).startswith("Account Period Closed: The account period has closed")
+    assert closed.value.code == "6200"
 
 
 # --- C3: deleting a payment ---------------------------------------------------------------------------------------
@@ -324,3 +325,23 @@ def test_a_403_throttle_page_waits_like_a_429(make: Callable[..., QuickBooksSand
     assert len(balances) == 1
     assert 60.0 in waits.slept  # backed off for the window (no Retry-After: a minute), then went on
     assert ledger.calls.counts["account_read"] == 6  # five answers, one throttled call
+
+
+def test_the_marker_look_up_reads_every_page_of_a_busy_day(sb: QuickBooksSandbox, monkeypatch) -> None:
+    """With more payments on the day than a page holds, our earlier write is still found (never posted twice)."""
+    import connector.ledgers.quickbooks as qbo_adapter
+
+    realm, clearing = sb.realm_ids[0], roles(sb)["clearing"]
+    invoice = sb.create_invoice(realm, amount="15.00")
+    sb.void_invoice(realm, invoice.id)
+    wanted = to_post("k-busyday-001", invoice, "0", "15.00", account=clearing)
+    [first] = adapter(sb).post_payments([wanted])
+    for _ in range(3):  # the same day, written after ours: our payment is no longer on the first page
+        other = sb.create_invoice(realm, amount="5.00")
+        sb.record_payment(realm, other.id)
+    monkeypatch.setattr(qbo_adapter, "PAGE", 2)
+    sb.requestids = type(sb.requestids)(sb.clock)  # past QBO's requestid memory
+    again = adapter(sb)
+    [second] = again.post_payments([wanted])
+    assert second.external_id == first.external_id and len(payments_of(sb, "k-busyday-001")) == 1
+    assert "payments_write" not in again.calls.counts

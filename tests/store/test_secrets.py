@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from connector.config import SecurityConfig
 from connector.store.models import Connection
-from connector.store.secrets import SecretKeyError, TokenSet, TokenVault
+from connector.store.secrets import SecretKeyError, TokenSet, TokenVault, WrongTokenKey
 
 TOKEN = TokenSet(
     {
@@ -56,3 +56,45 @@ def test_a_changed_key_is_a_clear_error():
     sealed = TokenVault(Fernet.generate_key()).seal(TOKEN)
     with pytest.raises(SecretKeyError, match="cannot be opened"):
         TokenVault(Fernet.generate_key()).open(sealed)
+
+
+def test_a_replaced_key_file_is_named_in_the_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONNECTOR_SECRET_KEY", raising=False)
+    security = SecurityConfig(key_file=str(tmp_path / "key"))
+    sealed = TokenVault.from_config(security).seal(TOKEN)
+    (tmp_path / "key").write_bytes(Fernet.generate_key())  # another valid key, same file
+    with pytest.raises(WrongTokenKey) as err:
+        TokenVault.from_config(security).open(sealed)
+    assert str(tmp_path / "key") in str(err.value) and "connect this ledger again" in str(err.value)
+
+
+def test_a_key_that_is_not_one_names_its_source_and_never_shows_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MY_TOKEN_KEY", "hunter2-not-a-key")
+    with pytest.raises(SecretKeyError) as err:
+        TokenVault.from_config(SecurityConfig(key_env="MY_TOKEN_KEY"))
+    assert str(err.value).startswith("$MY_TOKEN_KEY: not a valid token key")
+    assert "hunter2" not in str(err.value)
+    monkeypatch.delenv("MY_TOKEN_KEY")
+    (tmp_path / "key").write_text("hunter2-not-a-key")
+    (tmp_path / "key").chmod(0o600)
+    with pytest.raises(SecretKeyError, match=f"^{tmp_path / 'key'}: not a valid token key"):
+        TokenVault.from_config(SecurityConfig(key_env="MY_TOKEN_KEY", key_file=str(tmp_path / "key")))
+
+
+def test_a_key_file_that_cannot_be_made_or_read_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONNECTOR_SECRET_KEY", raising=False)
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(SecretKeyError, match=f"^{tmp_path / 'a-file' / 'key'}: cannot create the token key file"):
+        TokenVault.from_config(SecurityConfig(key_file=str(tmp_path / "a-file" / "key")))
+    (tmp_path / "a-folder").mkdir(mode=0o700)
+    with pytest.raises(SecretKeyError, match="not a file"):
+        TokenVault.from_config(SecurityConfig(key_file=str(tmp_path / "a-folder")))
+
+
+def test_a_relative_key_file_is_taken_from_the_base_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONNECTOR_SECRET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "etc").mkdir()
+    vault = TokenVault.from_config(SecurityConfig(key_file="keys/key"), base=tmp_path / "etc")
+    assert vault.source == str(tmp_path / "etc" / "keys" / "key")
+    assert (tmp_path / "etc" / "keys" / "key").exists() and not (tmp_path / "keys").exists()

@@ -7,12 +7,13 @@ admin endpoint)::
     ITEM  := NAME ["=" VALUE]
 
     latency=MS | latency=MIN-MAX   extra delay on every API call (uniform in the range)
-    5xx, 503, 429, drop, lost, malformed, expire_tokens
+    5xx, 503, 429, drop, lost, malformed, huge, expire_tokens
           =P      each API call is hit with probability P (0 < P <= 1)
           =Nx     the next N API calls are hit
           (bare)  the next API call is hit (same as =1x)
     429burst=N    the next N API calls answer 429 (same as 429=Nx)
     retry_after=S Retry-After seconds sent with injected 429s (default 1)
+    huge_bytes=N  how big a ``huge`` answer is (default 300000000, 300 MB)
     seed=N        seed for the random choices (default: the sandbox seed)
 
 What each fault does (the sandbox decides how to render it):
@@ -23,6 +24,8 @@ What each fault does (the sandbox decides how to render it):
     drop           the connection is closed before the request is processed
     lost           the request IS processed, then the connection is closed (a lost response)
     malformed      200 whose JSON body is cut short
+    huge           200 whose JSON body is padded with whitespace to ``huge_bytes`` (still valid
+                   JSON), streamed without a Content-Length; ``streamed_bytes`` counts what left
     expire_tokens  the presented access token is treated as expired from now on
 
 Example: ``"5xx=0.1,latency=200,429burst=3,drop=0.05,malformed=0.02,expire_tokens"``.
@@ -34,8 +37,12 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+#: How big a ``huge`` answer is unless ``huge_bytes`` says otherwise (the 300 MB page seen in production).
+DEFAULT_HUGE_BYTES = 300_000_000
 
 
 class FaultSpecError(ValueError):
@@ -49,6 +56,7 @@ class FaultKind(StrEnum):
     DROP = "drop"
     LOST = "lost"
     MALFORMED = "malformed"
+    HUGE = "huge"
     EXPIRE_TOKEN = "expire_tokens"
 
 
@@ -82,6 +90,7 @@ class FaultSpec:
     latency_ms: tuple[int, int] | None = None
     retry_after: int | None = None
     seed: int | None = None
+    huge_bytes: int | None = None
 
     @classmethod
     def parse(cls, text: str | None) -> FaultSpec:
@@ -89,6 +98,7 @@ class FaultSpec:
         latency: tuple[int, int] | None = None
         retry_after: int | None = None
         seed: int | None = None
+        huge_bytes: int | None = None
         for raw in (text or "").split(","):
             item = raw.strip()
             if not item:
@@ -103,6 +113,8 @@ class FaultSpec:
                     retry_after = _parse_int(value, minimum=0)
                 elif name == "seed":
                     seed = _parse_int(value, minimum=0)
+                elif name == "huge_bytes":
+                    huge_bytes = _parse_int(value, minimum=1)
                 elif name == "429burst":
                     rules.append(FaultRule(FaultKind.RATE_LIMIT, count=_parse_int(value, minimum=1)))
                 else:
@@ -110,7 +122,7 @@ class FaultSpec:
                     rules.append(_parse_rule(kind, value if has_value else ""))
             except FaultSpecError as exc:
                 raise FaultSpecError(f"fault {item!r}: {exc}") from None
-        return cls(tuple(rules), latency, retry_after, seed)
+        return cls(tuple(rules), latency, retry_after, seed, huge_bytes)
 
     def __str__(self) -> str:
         parts = [rule.render() for rule in self.rules]
@@ -121,6 +133,8 @@ class FaultSpec:
             parts.append(f"retry_after={self.retry_after}")
         if self.seed is not None:
             parts.append(f"seed={self.seed}")
+        if self.huge_bytes is not None:
+            parts.append(f"huge_bytes={self.huge_bytes}")
         return ",".join(parts)
 
 
@@ -130,7 +144,7 @@ def _kind(name: str) -> FaultKind:
     try:
         return FaultKind(name)
     except ValueError:
-        known = ", ".join([k.value for k in FaultKind] + ["latency", "429burst", "retry_after", "seed"])
+        known = ", ".join([k.value for k in FaultKind] + ["latency", "429burst", "retry_after", "huge_bytes", "seed"])
         raise FaultSpecError(f"unknown fault {name!r} (known: {known})") from None
 
 
@@ -180,6 +194,9 @@ class FaultInjector:
     _latency: tuple[int, int] | None = None
     retry_after: int = 1
     hits: Counter[str] = field(default_factory=Counter)
+    #: Size of a ``huge`` answer, and the bytes of huge answers actually sent (the client may stop early).
+    huge_bytes: int = DEFAULT_HUGE_BYTES
+    streamed_bytes: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -195,6 +212,8 @@ class FaultInjector:
                 self._latency = parsed.latency_ms
             if parsed.retry_after is not None:
                 self.retry_after = parsed.retry_after
+            if parsed.huge_bytes is not None:
+                self.huge_bytes = parsed.huge_bytes
             for rule in parsed.rules:
                 if rule.count:
                     self._counts[rule.kind] = self._counts.get(rule.kind, 0) + rule.count
@@ -208,6 +227,7 @@ class FaultInjector:
             self._counts.clear()
             self._latency = None
             self.retry_after = 1
+            self.huge_bytes = DEFAULT_HUGE_BYTES
 
     def hit(self, kind: FaultKind) -> bool:
         """Should this API call suffer ``kind``? Consumes a pending count first."""
@@ -241,8 +261,32 @@ class FaultInjector:
         """The current table as a spec string (counts show what is still pending)."""
         with self._lock:
             rules = list(self._rules) + [FaultRule(k, count=n) for k, n in self._counts.items() if n]
-            spec = FaultSpec(tuple(rules), self._latency, self.retry_after if self.retry_after != 1 else None)
+            spec = FaultSpec(
+                tuple(rules),
+                self._latency,
+                self.retry_after if self.retry_after != 1 else None,
+                huge_bytes=self.huge_bytes if self.huge_bytes != DEFAULT_HUGE_BYTES else None,
+            )
         return str(spec)
+
+    def count_streamed(self, n: int) -> None:
+        with self._lock:
+            self.streamed_bytes += n
+
+
+def padded_json(body: bytes, size: int, count: Callable[[int], None], chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """``body`` and then whitespace up to ``size`` bytes in all (JSON allows trailing whitespace),
+    made as it is sent: the sandbox never holds the padding, and ``count`` hears every chunk that
+    left. A client that stops reading stops the stream (its write fails once the socket closes)."""
+    yield body
+    count(len(body))
+    left = max(0, size - len(body))
+    blank = b" " * chunk
+    while left > 0:
+        part = blank if left >= chunk else blank[:left]
+        yield part
+        count(len(part))
+        left -= len(part)
 
 
 def corrupt_json(body: bytes) -> bytes:

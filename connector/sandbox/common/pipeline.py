@@ -7,7 +7,7 @@ rate limits) and supplies its own error bodies:
 * ``injected_fault``: latency, then the ``503``, ``5xx`` and ``429`` faults;
 * ``replay_or_begin`` / ``complete_replay``: idempotency keys (Xero's ``Idempotency-Key``,
   QBO's ``?requestid=``);
-* ``response_faults``: the ``malformed`` and ``lost`` faults on the way out;
+* ``response_faults``: the ``malformed``, ``huge`` and ``lost`` faults on the way out;
 * ``notify_observers``: hand the finished exchange to every observer.
 
 The steps keep their notes on ``flask.g``: ``fault`` (the fault that fired),
@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 from flask import Response, g, request
 
-from connector.sandbox.common.faults import FaultInjector, FaultKind, corrupt_json
+from connector.sandbox.common.faults import FaultInjector, FaultKind, corrupt_json, padded_json
 from connector.sandbox.common.idempotency import IdempotencyCache, Outcome, StoredResponse
 from connector.sandbox.common.recording import Exchange, Observer
 from connector.sandbox.common.wsgi import drop_connection
@@ -87,16 +87,19 @@ def complete_replay(cache: IdempotencyCache, response: Response, content_type: s
 
 
 def response_faults(faults: FaultInjector, response: Response) -> None:
-    """The ``malformed`` (200 JSON bodies only) and ``lost`` faults, unless the call was dropped."""
+    """The ``malformed`` and ``huge`` (200 JSON bodies only) and ``lost`` faults, unless the call was dropped."""
     if g.get("fault") == "drop":
         return
-    if (
-        response.status_code == 200
-        and (response.content_type or "").startswith("application/json")
-        and faults.hit(FaultKind.MALFORMED)
-    ):
+    json_200 = response.status_code == 200 and (response.content_type or "").startswith("application/json")
+    if json_200 and faults.hit(FaultKind.MALFORMED):
         g.fault = "malformed"
         response.set_data(corrupt_json(response.get_data()))
+    elif json_200 and faults.hit(FaultKind.HUGE):
+        g.fault = "huge"
+        body = response.get_data()
+        g.unpadded_body = body  # what observers see: the answer as the route gave it
+        response.response = padded_json(body, faults.huge_bytes, faults.count_streamed)
+        response.headers.pop("Content-Length", None)
     if faults.hit(FaultKind.LOST):
         g.fault = "lost"
         drop_connection(request.environ)
@@ -115,7 +118,7 @@ def notify_observers(observers: Sequence[Observer], response: Response, area: st
         status=response.status_code,
         content_type=response.content_type or "",
         response_headers=dict(response.headers.items()),
-        body=response.get_data(),
+        body=g.get("unpadded_body", None) if g.get("fault") == "huge" else response.get_data(),
         area=area or "other",
         fault=g.get("fault"),
         notes={"replayed": "yes"} if g.get("replayed") else {},

@@ -20,6 +20,7 @@ new SyncToken and LastUpdatedTime too, and listeners (webhooks) hear about every
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,16 @@ class ChangeEvent:
 
 
 Listener = Callable[[ChangeEvent], None]
+_DIGITS = re.compile(r"^[0-9]{1,19}$")
+
+
+def entity_id_of(value: Any) -> str:
+    """An entity Id as QBO reads it: a whole number (``"0042"`` is 42); anything else, a word, a
+    fraction, a sign or no digits at all, is fault 2030 Invalid ID."""
+    text = str(value).strip()
+    if not _DIGITS.match(text):
+        raise QboError.invalid_id(text)
+    return str(int(text))
 
 
 class Ledger:
@@ -110,9 +121,7 @@ class Ledger:
         entity_id = system.get("Id")
         if entity_id in (None, ""):
             raise QboError.required("Id")
-        text = str(entity_id).strip()
-        if not text.isdigit():
-            raise QboError.invalid_id(text)
+        text = entity_id_of(entity_id)
         record = books.get(kind, text)
         if record is None:
             raise QboError.not_found(kind, text)
@@ -125,10 +134,12 @@ class Ledger:
 
     # --- reads ------------------------------------------------------------------------------
     def read(self, realm_id: str, kind: str, entity_id: str) -> Record:
+        """``GET /{entity}/{id}``: 2030 Invalid ID for an Id that is not a number, 610 when none has it."""
         with self.lock:
-            record = self.books(realm_id).get(kind, entity_id)
+            text = entity_id_of(entity_id)
+            record = self.books(realm_id).get(kind, text)
             if record is None:
-                raise QboError.not_found(kind, entity_id)
+                raise QboError.not_found(kind, text)
             return record
 
     # --- writes -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Grammar (keywords and property names are case-insensitive, spacing is free)::
 
-    SELECT (* | COUNT(*)) FROM Entity
+    SELECT (* | COUNT(*) | prop (, prop)*) FROM Entity
       [WHERE cond (AND cond)*]          no OR, no NOT, no parentheses
       [ORDER BY | ORDERBY prop [ASC|DESC] (, prop [ASC|DESC])*]
       [STARTPOSITION n]                 1-based, default 1
@@ -12,9 +12,17 @@ Grammar (keywords and property names are case-insensitive, spacing is free)::
 
 Values compare by the property's type: ``'0'`` against ``Balance`` is a number, a stamp
 against ``MetaData.LastUpdatedTime`` is a point in time (``-0700``, ``-07:00``, ``Z`` or
-company-local when it has no offset). Inactive accounts and customers are left out unless
-the WHERE clause mentions ``Active``, as QBO does. Queries ordered by LastUpdatedTime
-start from the change index instead of scanning.
+company-local when it has no offset), a date property takes ``'YYYY-MM-DD'``; a literal of the
+wrong form is refused before anything is read (4001), whether or not a record would have met it.
+Inactive accounts and customers are left out unless the WHERE clause mentions ``Active``, as
+QBO does. Queries ordered by LastUpdatedTime start from the change index instead of scanning.
+
+A property list (``SELECT Id, Balance FROM Invoice``) returns each entity with only those
+properties (those that have a value), marked ``"sparse": true`` beside ``"domain": "QBO"``;
+nothing else is added, not even Id or SyncToken when they were not named. Top-level properties
+only: a dotted path, an address (``BillAddr``), ``InvoiceLink`` or a name the entity does not
+have is QBO's 4001 "Property X not found for Entity Y". An unknown entity is 4001 "invalid
+context declaration".
 """
 
 from __future__ import annotations
@@ -27,9 +35,10 @@ from typing import Any
 
 from connector.sandbox.quickbooks.books import Books
 from connector.sandbox.quickbooks.model import BY_LOWER, Record
+from connector.sandbox.quickbooks.render import document
 from connector.sandbox.quickbooks.rules import RULES
-from connector.sandbox.quickbooks.wire import Fragment, QboError, parse_stamp
-from connector.sandbox.quickbooks.xsd_names import FIELDS
+from connector.sandbox.quickbooks.wire import Fragment, QboError, parse_stamp, strict_date
+from connector.sandbox.quickbooks.xsd_names import ADDRESS_FIELDS, DATE_FIELDS, FIELDS
 
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100
@@ -52,6 +61,7 @@ class Condition:
 class Query:
     entity: str
     count: bool = False
+    columns: list[str] | None = None  # a property list (canonical names); None for * and COUNT(*)
     where: list[Condition] = field(default_factory=list)
     order: list[tuple[str, bool]] = field(default_factory=list)  # (prop, descending)
     start: int = 1
@@ -114,21 +124,29 @@ def parse(text: str) -> Query:
     tokens = _Tokens(text)
     tokens.expect_keyword("SELECT")
     count = False
+    selected: list[str] | None = None
     if tokens.keyword("COUNT"):
         tokens.expect_punct("(")
         tokens.expect_punct("*")
         tokens.expect_punct(")")
         count = True
+    elif tokens.peek() == ("punct", "*"):
+        tokens.next()
     else:
-        tokens.expect_punct("*")
+        selected = [_property_name(tokens)]
+        while tokens.peek() == ("punct", ","):
+            tokens.next()
+            selected.append(_property_name(tokens))
     tokens.expect_keyword("FROM")
     kind, entity = tokens.next("an entity name")
     if kind != "word":
         raise QboError.parse_error(f"Encountered \"{entity}\". Was expecting an entity name")
     canonical = BY_LOWER.get(entity.lower())
     if canonical is None:
-        raise QboError.invalid_query(f"Entity {entity} is not supported by the sandbox (or does not exist)")
+        raise QboError.invalid_context(entity)
     query = Query(canonical, count)
+    if selected is not None:
+        query.columns = _columns(canonical, selected)
     if tokens.keyword("WHERE"):
         query.where.append(_condition(tokens))
         while tokens.keyword("AND"):
@@ -171,6 +189,31 @@ def parse(text: str) -> Query:
     return query
 
 
+def _property_name(tokens: _Tokens) -> str:
+    kind, prop = tokens.next("a property")
+    if kind != "word" or prop.upper() in ("FROM", "WHERE"):
+        raise QboError.parse_error(f"Encountered \"{prop}\". Was expecting a property or \"*\"")
+    return prop
+
+
+#: Properties ``SELECT *`` returns but a property list may not name: addresses, and the invoice's
+#: payment link ("Property InvoiceLink not found for Entity Invoice", as integrators report it).
+UNSELECTABLE = ADDRESS_FIELDS | {"InvoiceLink"}
+
+
+def _columns(entity: str, selected: list[str]) -> list[str]:
+    """The canonical names of a property list: top-level properties of the entity, save UNSELECTABLE."""
+    names = {n.lower(): n for n in FIELDS[entity]}
+    out: list[str] = []
+    for prop in selected:
+        name = names.get(prop.lower())
+        if name is None or name in UNSELECTABLE:
+            raise QboError.property_not_found(prop, entity)
+        if name not in out:
+            out.append(name)
+    return out
+
+
 def _condition(tokens: _Tokens) -> Condition:
     kind, prop = tokens.next("a property")
     if kind != "word":
@@ -196,7 +239,7 @@ Getter = Callable[[Record], Any]
 
 
 def _getter(books: Books, entity: str, prop: str) -> tuple[str, Getter]:
-    """(value kind, getter) for a property path; kinds: id, stamp, value."""
+    """(value kind, getter) for a property path; kinds: id, stamp, date, value."""
     lower = prop.lower()
     if lower == "id":
         return "id", lambda r: int(r.id)
@@ -209,9 +252,10 @@ def _getter(books: Books, entity: str, prop: str) -> tuple[str, Getter]:
     names = {n.lower(): n for n in FIELDS[entity]}
     head = names.get(parts[0].lower())
     if head is None:
-        raise QboError.invalid_query(f"property '{prop}' is not queryable for entity {entity}")
+        raise QboError.property_not_found(prop, entity)
     rest = [p for p in parts[1:]]
     rules = RULES[entity]
+    kind = "date" if head in DATE_FIELDS and not rest else "value"
 
     def get(record: Record) -> Any:
         value = record.doc.get(head)
@@ -225,7 +269,7 @@ def _getter(books: Books, entity: str, prop: str) -> tuple[str, Getter]:
             return value["value"]
         return value
 
-    return "value", get
+    return kind, get
 
 
 def _coerce(sample: Any, literal: Any, kind: str, offset: int) -> Any:
@@ -234,7 +278,9 @@ def _coerce(sample: Any, literal: Any, kind: str, offset: int) -> Any:
         if kind == "id":
             return int(Decimal(str(literal)))
         if kind == "stamp":
-            return parse_stamp(str(literal), offset)
+            return parse_stamp(literal, offset)
+        if kind == "date":
+            return strict_date(literal).isoformat()
         if isinstance(sample, bool):
             return literal if isinstance(literal, bool) else str(literal).lower() == "true"
         if isinstance(sample, (Decimal, int)):
@@ -244,6 +290,24 @@ def _coerce(sample: Any, literal: Any, kind: str, offset: int) -> Any:
     if isinstance(literal, bool):
         return "true" if literal else "false"
     return str(literal)
+
+
+def _check_literals(books: Books, entity: str, cond: Condition) -> None:
+    """Refuse a date or date-time literal QBO would not read, before any record is looked at: a
+    query's validity does not depend on the data (``TxnDate > '2024/06/03'`` is 4001 in an empty
+    company too)."""
+    kind, _get = _getter(books, entity, cond.prop)
+    if kind not in ("stamp", "date") or cond.op == "LIKE":
+        return
+    for value in cond.values:
+        try:
+            if kind == "stamp":
+                parse_stamp(value, books.company.utc_offset_minutes)
+            else:
+                strict_date(value)
+        except ValueError:
+            what = "date-time" if kind == "stamp" else "date (yyyy-MM-dd)"
+            raise QboError.invalid_query(f"value {value!r} is not a valid {what} for property {cond.prop}") from None
 
 
 def _like(pattern: str) -> re.Pattern[str]:
@@ -311,10 +375,7 @@ def _stamp_bounds(books: Books, entity: str, query: Query) -> tuple[int, int, li
         if cond.prop.lower() != "metadata.lastupdatedtime" or cond.op not in ("<", ">", "<=", ">=", "="):
             rest.append(cond)
             continue
-        try:
-            epoch = parse_stamp(str(cond.values[0]), offset)
-        except ValueError:
-            raise QboError.invalid_query(f"value {cond.values[0]!r} is not a date-time") from None
+        epoch = parse_stamp(cond.values[0], offset)  # checked by _check_literals
         if cond.op in (">", ">=", "="):
             start = max(start, index.position(epoch, strict=cond.op == ">"))
         if cond.op in ("<", "<=", "="):
@@ -326,6 +387,10 @@ def execute(books: Books, query: Query) -> tuple[list[Record], int | None]:
     """(records of the requested page, total for COUNT(*) or None)."""
     entity = query.entity
     where = list(query.where)
+    for cond in where:
+        _check_literals(books, entity, cond)
+    for prop, _descending in query.order:
+        _getter(books, entity, prop)  # an unknown ORDERBY property is refused even with no rows
     if entity in ("Account", "Customer") and not any(c.prop.lower() == "active" for c in where):
         where.append(Condition("Active", "=", [True]))
     order = query.order
@@ -385,19 +450,35 @@ def query_response(books: Books, text: str, render: Callable[[Books, Record], Fr
         return {"totalCount": total}
     if not records:
         return {}
-    return {query.entity: [render(books, r) for r in records], "startPosition": query.start,
-            "maxResults": len(records)}
+    columns = query.columns
+    if columns is None:
+        rows: list[Any] = [render(books, r) for r in records]
+    else:
+        rows = [project(books, r, columns) for r in records]
+    return {query.entity: rows, "startPosition": query.start, "maxResults": len(records)}
+
+
+def project(books: Books, record: Record, columns: list[str]) -> dict[str, Any]:
+    """One entity of a property-list query: the named properties that have a value, and the
+    ``domain``/``sparse`` attributes QBO's JAXB rendering always writes (``sparse`` true: not
+    every property is there)."""
+    full = document(books, record)
+    out: dict[str, Any] = {"domain": "QBO", "sparse": True}
+    for name in columns:
+        if full.get(name) not in (None, "", [], {}):
+            out[name] = full[name]
+    return out
 
 
 # --- change data capture ------------------------------------------------------------------------
 CDC_WINDOW_DAYS = 30
 CDC_MAX_OBJECTS = 1000
 CDC_UNSUPPORTED = ("journalcode", "taxagency", "timeactivity", "taxcode", "taxrate")
-#: What QBO takes for changedSince: its docs give an ISO date (``2015-11-28``) and a date-time with
-#: offset (``2015-12-23T09:00-07:00``); python-quickbooks formats datetimes without an offset (read in
-#: the company's zone); clients feed back QBO's own ``time`` (milliseconds, offset). Not ISO 8601,
-#: and refused: a space for the ``T`` and sub-millisecond digits, i.e. what ``str(datetime)`` gives.
-CDC_SINCE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+# What QBO takes for changedSince is what it takes in a query literal (``wire.parse_stamp``): its docs
+# give an ISO date (``2015-11-28``) and a date-time with offset (``2015-12-23T09:00-07:00``);
+# python-quickbooks formats datetimes without an offset (read in the company's zone); clients feed
+# back QBO's own ``time`` (milliseconds, offset). Refused: a space for the ``T`` and sub-millisecond
+# digits, i.e. what ``str(datetime)`` gives, and days or times that do not exist.
 
 
 def cdc_response(books: Books, entities: str | None, changed_since: str | None, now: float,
@@ -417,18 +498,16 @@ def cdc_response(books: Books, entities: str | None, changed_since: str | None, 
             raise QboError.invalid_query(f"CDC is not available for entity {name}")
         canonical = BY_LOWER.get(name.lower())
         if canonical is None:
-            raise QboError.invalid_query(f"Entity {name} is not supported by the sandbox (or does not exist)")
+            raise QboError.invalid_context(name)
         if canonical not in kinds:
             kinds.append(canonical)
-    if not CDC_SINCE.match(changed_since):
-        raise QboError.invalid_query(
-            f"value {changed_since!r} is not a valid changedSince: an ISO 8601 date or date-time "
-            "(yyyy-MM-dd['T'HH:mm[:ss[.SSS]]][offset])"
-        )
     try:
         since = parse_stamp(changed_since, books.company.utc_offset_minutes)
     except ValueError:
-        raise QboError.invalid_query(f"value {changed_since!r} is not a valid changedSince") from None
+        raise QboError.invalid_query(
+            f"value {changed_since!r} is not a valid changedSince: an ISO 8601 date or date-time "
+            "(yyyy-MM-dd['T'HH:mm[:ss[.SSS]]][offset])"
+        ) from None
     if since < now - CDC_WINDOW_DAYS * 86_400:
         raise QboError("4001", "Invalid Request",
                        f"changedSince {changed_since} is more than {CDC_WINDOW_DAYS} days in the past; "

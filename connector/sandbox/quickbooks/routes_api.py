@@ -2,8 +2,10 @@
 
 ``POST /{entity}`` creates, updates (body with ``Id``), voids (``?operation=void``, or
 ``?operation=update&include=void`` as the SDK sends for payments) and deletes
-(``?operation=delete``). ``GET /{entity}/{id}`` reads. Queries come as ``GET ?query=`` or
-as ``POST`` with ``Content-Type: application/text`` (what python-quickbooks sends).
+(``?operation=delete``). ``GET /{entity}/{id}`` reads (an Id that is not a whole number is
+2030 Invalid ID, one that names nothing 610). Queries come as ``GET ?query=`` or as ``POST``
+with ``Content-Type: application/text`` (what python-quickbooks sends), ``SELECT *`` or a
+property list.
 """
 
 from __future__ import annotations

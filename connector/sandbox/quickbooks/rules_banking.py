@@ -95,7 +95,7 @@ class DepositRules(Rules):
         rate = _currency(ctx, doc, account_currency(ctx, target))
         doc.update(DepositToAccountRef=name_ref(target), TxnDate=_dated(ctx, doc), Line=lines, TotalAmt=total)
         check_enum(doc, "GlobalTaxCalculation", GLOBAL_TAX, "GlobalTaxCalculationEnum")
-        if rate != 1:
+        if ctx.company.multicurrency:  # like ExchangeRate: on every deposit once multicurrency is on
             doc["HomeTotalAmt"] = home(total, rate)
 
     @staticmethod

@@ -1,9 +1,10 @@
 """What every entity's rules share: input cleaning, references, amounts, the rules protocol.
 
-QBO parses bodies strictly (an unknown property is fault 2010) but ignores read-only
-fields and treats the SDK's empty defaults (``""``, ``[]``, ``Ref.type: ""``) as absent,
-so ``clean_input`` refuses names the XSD does not define for the entity and drops empty
-values and system fields before any rule sees the document.
+QBO parses bodies strictly (an unknown property is fault 2010, and so is a date that is not
+``YYYY-MM-DD``) but ignores read-only fields and treats the SDK's empty defaults (``""``,
+``[]``, ``Ref.type: ""``) as absent, so ``clean_input`` refuses names the XSD does not define
+for the entity and malformed dates, and drops empty values and system fields before any rule
+sees the document.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any, ClassVar
 
 from connector.sandbox.quickbooks.books import Books
 from connector.sandbox.quickbooks.model import ZERO, Posting, Record, money
-from connector.sandbox.quickbooks.wire import QboError
-from connector.sandbox.quickbooks.xsd_names import ATTRIBUTES, FIELDS
+from connector.sandbox.quickbooks.wire import QboError, parse_date
+from connector.sandbox.quickbooks.xsd_names import ATTRIBUTES, DATE_FIELDS, FIELDS
 
 SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "status"})
 BALANCE_SHEET = frozenset({
@@ -56,6 +57,8 @@ def clean_input(kind: str, body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     for key, value in body.items():
         if key not in allowed and key not in ATTRIBUTES:
             raise QboError.unsupported_property(key, kind)
+        if key in DATE_FIELDS:
+            parse_date(value, key)  # YYYY-MM-DD or nothing: QBO's reader refuses the rest (2010)
         if key in SYSTEM_FIELDS:
             system[key] = value
             continue
@@ -151,9 +154,7 @@ class Ctx:
         if record is None:
             raise QboError.invalid_reference("Customer", value)
         if record.doc.get("Active") is False:
-            raise QboError("2500", "Invalid Reference Id",
-                           "Invalid Reference Id : Something you're trying to use has been made inactive. "
-                           "Check the fields with accounts, customers, items, vendors or employees.")
+            raise QboError.invalid_reference("Customer", value)
         return record
 
     def account(self, doc: dict[str, Any], name: str, types: Iterable[str] | None = None,

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from connector.sandbox.quickbooks.books import Books
-from connector.sandbox.quickbooks.model import ZERO, Posting, Record, money
-from connector.sandbox.quickbooks.rules_base import Ctx, Rules, booking, check_enum, home, name_ref, ref_value
+from connector.sandbox.quickbooks.model import ZERO, Posting, Record
+from connector.sandbox.quickbooks.rules_base import Ctx, Rules, booking, check_enum, name_ref, ref_value
 from connector.sandbox.quickbooks.rules_sales import (
     EMAIL_STATUS,
     GLOBAL_TAX,
@@ -24,6 +24,8 @@ from connector.sandbox.quickbooks.rules_sales import (
     currency_and_rate,
     invoice_lines,
     next_doc_number,
+    refresh_open,
+    sales_form_defaults,
     set_currency,
 )
 from connector.sandbox.quickbooks.wire import QboError, number, parse_date
@@ -31,17 +33,8 @@ from connector.sandbox.quickbooks.wire import QboError, number, parse_date
 
 def refresh_credit_memo(books: Books, memo: Record) -> None:
     """RemainingCredit and Balance = TotalAmt less what payments used; the customer's credit follows."""
-    applied = books.applied.get(memo.id, {})
-    doc = memo.doc
-    old = doc.get("RemainingCredit", ZERO)
-    remaining = money(doc["TotalAmt"] - sum(applied.values(), ZERO))
-    doc["RemainingCredit"] = remaining
-    doc["Balance"] = remaining
-    if "HomeBalance" in doc:
-        doc["HomeBalance"] = home(remaining, doc.get("ExchangeRate", Decimal(1)))
-    doc["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in applied]
-    books.credit(ref_value(doc, "CustomerRef"), remaining - old)
-    memo.json = None
+    moved = refresh_open(books, memo, "RemainingCredit")
+    books.credit(ref_value(memo.doc, "CustomerRef"), moved)
 
 
 class CreditMemoRules(Rules):
@@ -75,12 +68,7 @@ class CreditMemoRules(Rules):
         set_currency(ctx, doc, currency, rate)
         doc.update(TxnDate=txn_date.isoformat(), Line=lines, TxnTaxDetail={"TotalTax": ZERO}, TotalAmt=total,
                    Balance=total, RemainingCredit=total, LinkedTxn=[])
-        doc.setdefault("PrintStatus", "NotSet")
-        doc.setdefault("EmailStatus", "NotSet")
-        doc.setdefault("ApplyTaxAfterDiscount", False)
-        if currency != ctx.company.currency:
-            doc["HomeTotalAmt"] = home(total, rate)
-            doc["HomeBalance"] = home(total, rate)
+        sales_form_defaults(ctx, doc, currency, rate, total)
 
     def postings(self, ctx: Ctx, doc: dict[str, Any]) -> list[Posting]:
         value, rate = doc["TotalAmt"], doc.get("ExchangeRate", Decimal(1))

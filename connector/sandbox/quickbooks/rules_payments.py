@@ -199,7 +199,7 @@ class PaymentRules(Rules):
                 _refresh(books, txn)
 
     def check_void(self, ctx: Ctx, record: Record) -> None:
-        self._refuse_if_deposited(record, "voided")
+        self._refuse_if_deposited(record)
 
     def void(self, ctx: Ctx, record: Record) -> None:
         doc = record.doc
@@ -211,18 +211,15 @@ class PaymentRules(Rules):
         doc["PrivateNote"] = "Voided"
 
     def check_delete(self, ctx: Ctx, record: Record) -> None:
-        self._refuse_if_deposited(record, "deleted")
+        self._refuse_if_deposited(record)
 
     @staticmethod
-    def _refuse_if_deposited(record: Record, verb: str) -> None:
+    def _refuse_if_deposited(record: Record) -> None:
         """Intuit's docs: "If funds for the payment have been deposited, you must delete the associated
-        deposit object before voiding the payment object" (Intuit's error list calls it 6540; the
-        sandbox answers 6000, which its older tests pin)."""
+        deposit object before voiding the payment object"; the fault is 6540, "Deposited Transaction
+        cannot be changed" (Intuit's list of the API's most frequent errors), for a void or a delete."""
         if record.deposited_in:
-            raise QboError.business(
-                f"This payment is part of deposit {record.deposited_in}; remove it from the deposit before it "
-                f"can be {verb}"
-            )
+            raise QboError.deposited()
 
 
 def _refresh(books: Books, txn: Record) -> None:

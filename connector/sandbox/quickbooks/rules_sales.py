@@ -127,20 +127,31 @@ def invoice_lines(raw_lines: Any, what: str = "invoice") -> tuple[list[dict[str,
     return lines, total
 
 
-def refresh_invoice(books: Books, invoice: Record) -> None:
-    """Recompute Balance, HomeBalance and the payment LinkedTxn from the applications."""
-    applied = books.applied.get(invoice.id, {})
-    doc = invoice.doc
-    old = doc.get("Balance", ZERO)
+def refresh_open(books: Books, record: Record, key: str = "Balance") -> Decimal:
+    """What is still open on an invoice or a credit memo: TotalAmt less what payments applied.
+
+    Sets ``key`` and Balance to it (a credit memo keeps its RemainingCredit and Balance equal),
+    HomeBalance, and the payment LinkedTxn; returns how much ``key`` moved.
+    """
+    applied = books.applied.get(record.id, {})
+    doc = record.doc
+    old = doc.get(key, ZERO)
     balance = money(doc["TotalAmt"] - sum(applied.values(), ZERO))
+    doc[key] = balance
     doc["Balance"] = balance
     if "HomeBalance" in doc:
         doc["HomeBalance"] = home(balance, doc.get("ExchangeRate", Decimal(1)))
     doc["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in applied]
-    customer = ref_value(doc, "CustomerRef")
+    record.json = None
+    return balance - old
+
+
+def refresh_invoice(books: Books, invoice: Record) -> None:
+    """Recompute Balance, HomeBalance and the payment LinkedTxn; the customer's open balance follows."""
+    moved = refresh_open(books, invoice)
+    customer = ref_value(invoice.doc, "CustomerRef")
     if customer is not None:
-        books.customer_open[customer] = books.customer_open.get(customer, ZERO) + balance - old
-    invoice.json = None
+        books.customer_open[customer] = books.customer_open.get(customer, ZERO) + moved
 
 
 def detach_payments(ctx: Ctx, invoice: Record) -> None:
@@ -184,6 +195,23 @@ def subtotal_line(subtotal: Decimal) -> dict[str, Any]:
     return {"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
 
 
+def sales_form_defaults(ctx: Ctx, doc: dict[str, Any], currency: str, rate: Decimal, total: Decimal) -> None:
+    """What QBO fills in on every sales form (invoice, credit memo) when it was not sent: print and
+    email status, tax after discount; and where multicurrency is on, the home-currency total and
+    balance, on every sales form, the home currency's own included (``ExchangeRate: 1``,
+    ``HomeTotalAmt`` = ``TotalAmt``: real responses of multicurrency companies show both). A
+    company without multicurrency gets neither, as it gets no ExchangeRate."""
+    doc.setdefault("PrintStatus", "NotSet")
+    doc.setdefault("EmailStatus", "NotSet")
+    doc.setdefault("ApplyTaxAfterDiscount", False)
+    if ctx.company.multicurrency:
+        doc["HomeTotalAmt"] = home(total, rate)
+        doc["HomeBalance"] = home(total, rate)
+    else:
+        doc.pop("HomeTotalAmt", None)
+        doc.pop("HomeBalance", None)
+
+
 def complete_invoice(ctx: Ctx, doc: dict[str, Any], customer: Record, currency: str, rate: Decimal,
                      lines: list[dict[str, Any]], total: Decimal, txn_date: date, due: date) -> None:
     """Fill in everything QBO computes on an invoice (shared with the seeder's bulk path)."""
@@ -198,12 +226,7 @@ def complete_invoice(ctx: Ctx, doc: dict[str, Any], customer: Record, currency: 
         TxnDate=txn_date.isoformat(), DueDate=due.isoformat(), Line=lines, TxnTaxDetail={"TotalTax": ZERO},
         TotalAmt=total, Balance=total, LinkedTxn=[],
     )
-    doc.setdefault("PrintStatus", "NotSet")
-    doc.setdefault("EmailStatus", "NotSet")
-    doc.setdefault("ApplyTaxAfterDiscount", False)
-    if currency != ctx.company.currency:
-        doc["HomeTotalAmt"] = home(total, rate)
-        doc["HomeBalance"] = home(total, rate)
+    sales_form_defaults(ctx, doc, currency, rate, total)
 
 class InvoiceRules(Rules):
     kind = "Invoice"

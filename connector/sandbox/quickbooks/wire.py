@@ -84,20 +84,27 @@ def response_time(now: datetime, offset_minutes: int) -> str:
     return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + _offset_text(offset_minutes)
 
 
+#: What QBO reads as a point in time, in a query literal (``MetaData.LastUpdatedTime > '...'``) and in
+#: CDC's ``changedSince``: an ISO date (``2015-11-28``), or a date-time to the minute or the second,
+#: milliseconds at most, with ``Z``, ``-07:00`` or ``-0700`` (the form in Intuit's query docs) or no
+#: offset (read in the company's zone; python-quickbooks formats datetimes that way). Refused: a space
+#: for the ``T`` and more than three fraction digits, i.e. what ``str(datetime)`` and ``isoformat()``
+#: give, and anything that is not a real day or time.
 _STAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
-    r"(Z|[+-]\d{2}:?\d{2})?$"
+    r"^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
+#: What QBO takes for an ``xs:date`` field (TxnDate, DueDate ...) and a date literal: ``YYYY-MM-DD``,
+#: a real calendar day, nothing before or after it.
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def parse_stamp(text: str, default_offset_minutes: int) -> float:
-    """Epoch seconds of a QBO date-time literal.
+    """Epoch seconds of a QBO date-time literal; ValueError for anything QBO would refuse.
 
-    Accepts what clients send: ``2024-06-03``, ``2024-06-03T09:00:00``, with ``Z``,
-    ``-07:00`` or ``-0700``, with or without fractions. A stamp without an offset is read
-    in the company's own time (the SDK formats datetimes without one).
+    A stamp without an offset is read in the company's own time (the SDK formats datetimes
+    without one).
     """
-    match = _STAMP.match(text.strip())
+    match = _STAMP.match(text) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"not a date-time: {text!r}")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
@@ -107,24 +114,40 @@ def parse_stamp(text: str, default_offset_minutes: int) -> float:
         offset = 0
     else:
         digits = zone[1:].replace(":", "")
-        offset = int(digits[:2]) * 60 + int(digits[2:])
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 14 or minutes > 59:
+            raise ValueError(f"not a zone offset: {zone!r}")
+        offset = hours * 60 + minutes
         offset = offset if zone[0] == "+" else -offset
     tz = timezone(timedelta(minutes=offset))
-    micro = int((fraction or "0").ljust(6, "0")[:6])
+    micro = int((fraction or "0").ljust(6, "0"))
     when = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tz)
     return when.timestamp()
 
 
-def parse_date(value: Any) -> date | None:
-    """A ``YYYY-MM-DD`` field; empty strings (the SDK's defaults) count as absent."""
+def strict_date(value: Any) -> date:
+    """A ``YYYY-MM-DD`` value as a date; ValueError for anything else (``2024-6-3``, ``2024/06/03``,
+    ``2024-02-30``, a date-time, a number)."""
+    match = _DATE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"not a date: {value!r}")
+    return date(int(match[1]), int(match[2]), int(match[3]))
+
+
+def parse_date(value: Any, name: str = "TxnDate") -> date | None:
+    """An ``xs:date`` field of a request body; empty strings (the SDK's defaults) count as absent.
+
+    QBO's JSON reader refuses what is not a date with fault 2010; the sandbox does the same for
+    every form other than ``YYYY-MM-DD`` (Intuit's documented format).
+    """
     if value in (None, ""):
         return None
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
     try:
-        return date.fromisoformat(str(value)[:10])
+        return strict_date(value)
     except ValueError:
-        raise QboError.invalid_value(str(value), "date") from None
+        raise QboError.invalid_date(value, name) from None
 
 
 def epoch_ms(now: datetime) -> int:
@@ -132,6 +155,13 @@ def epoch_ms(now: datetime) -> int:
 
 
 # --- faults ------------------------------------------------------------------------------------
+#: QBO's Detail for 610 and 2500, whatever the missing or inactive thing was.
+INACTIVE_DETAIL = (
+    "{} : Something you're trying to use has been made inactive. "
+    "Check the fields with accounts, customers, items, vendors or employees."
+)
+
+
 @dataclass
 class QboError(Exception):
     """A request QBO refuses; rendered as a ``Fault`` (or a batch item's Fault)."""
@@ -163,10 +193,9 @@ class QboError(Exception):
                    "Sandbox User finished before you did, so your work was not saved.")
 
     @classmethod
-    def not_found(cls, kind: str, entity_id: str) -> QboError:
-        return cls("610", "Object Not Found",
-                   f"Object Not Found : Something you're trying to use has been made inactive. "
-                   f"Check the fields with accounts, customers, items, vendors or employees. ({kind} Id={entity_id})")
+    def not_found(cls, kind: str = "", entity_id: str = "") -> QboError:
+        """QBO's wording names neither the entity nor the Id (Intuit's SDK issue trackers quote it)."""
+        return cls("610", "Object Not Found", INACTIVE_DETAIL.format("Object Not Found"))
 
     @classmethod
     def required(cls, param: str) -> QboError:
@@ -174,9 +203,10 @@ class QboError(Exception):
                    f"Required parameter {param} is missing in the request", element=param)
 
     @classmethod
-    def invalid_reference(cls, what: str, value: str) -> QboError:
-        return cls("2500", "Invalid Reference Id",
-                   f"Invalid Reference Id : {what} {value} does not exist or is not valid")
+    def invalid_reference(cls, what: str = "", value: str = "") -> QboError:
+        """A reference to nothing, or to something inactive: QBO answers both alike, naming neither
+        (the XML fault quoted in intuit/QuickBooks-V3-PHP-SDK issue 110)."""
+        return cls("2500", "Invalid Reference Id", INACTIVE_DETAIL.format("Invalid Reference Id"))
 
     @classmethod
     def invalid_id(cls, value: str) -> QboError:
@@ -187,6 +217,14 @@ class QboError(Exception):
         return cls("2010", "Request has invalid or unsupported property",
                    f'Property Name:Unrecognized field "{name}" (class com.intuit.schema.finance.v3.{kind}), '
                    "not marked as ignorable specified is unsupported or invalid")
+
+    @classmethod
+    def invalid_date(cls, value: Any, name: str) -> QboError:
+        """A date field that is not ``YYYY-MM-DD`` (QBO's JSON reader fails on it: fault 2010)."""
+        return cls("2010", "Request has invalid or unsupported property",
+                   f"Property Name:Can not construct instance of java.util.Date from String value '{value}': "
+                   "not a valid representation (expected yyyy-MM-dd) specified is unsupported or invalid",
+                   element=name)
 
     @classmethod
     def invalid_value(cls, value: str, what: str) -> QboError:
@@ -206,8 +244,18 @@ class QboError(Exception):
     @classmethod
     def period_closed(cls) -> QboError:
         """The books are closed for the transaction's date (Intuit's error list: 6200, "Account Period
-        Closed"; the same wording clients report from production)."""
-        return cls("6200", "Account Period Closed", "The account period has closed.")
+        Closed"); the Detail is the sentence integrators quote from production."""
+        return cls("6200", "Account Period Closed",
+                   "The account period has closed and the account books cannot be updated through the QBO "
+                   "Services API. Please use the QBO website to make these changes.")
+
+    @classmethod
+    def deposited(cls) -> QboError:
+        """A payment (or other deposited transaction) held in a Deposit: Intuit's "Top QuickBooks Online
+        API errors" (developer blog, 2017) lists it as 6540."""
+        return cls("6540", "Deposited Transaction cannot be changed",
+                   "This transaction has been deposited. If you want to change or delete it, you must first "
+                   "edit the deposit it appears on and remove it.")
 
     @classmethod
     def unsupported_operation(cls, operation: str, kind: str) -> QboError:
@@ -220,6 +268,16 @@ class QboError(Exception):
     @classmethod
     def invalid_query(cls, detail: str) -> QboError:
         return cls("4001", "Invalid query", f"QueryValidationError: {detail}")
+
+    @classmethod
+    def invalid_context(cls, entity: str) -> QboError:
+        """``FROM`` names no entity QBO knows (wording as production answers it for ``FROM Check``)."""
+        return cls.invalid_query(f"invalid context declaration: {entity}")
+
+    @classmethod
+    def property_not_found(cls, prop: str, entity: str) -> QboError:
+        """A property the entity does not have, or one QBO will not select (an address)."""
+        return cls.invalid_query(f"Property {prop} not found for Entity {entity}")
 
     @classmethod
     def system(cls, detail: str = "") -> QboError:

@@ -8,7 +8,8 @@ Order for an API call (accounting and /connections), mirroring where Xero does e
 4. per-tenant rate limits and the concurrency gate (429 with Retry-After);
 5. latency, then the ``503``, ``5xx`` and ``429`` faults (nothing is written);
 6. Idempotency-Key on PUT/POST: replay or refuse a reused key;
-7. the route itself; then rate headers, ``malformed``/``lost`` faults and observers.
+7. the route itself; then the answer as XML unless JSON was asked for (Xero's default), rate
+   headers, ``malformed``/``lost`` faults and observers.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from connector.sandbox.common.pipeline import (
     response_faults,
 )
 from connector.sandbox.common.wsgi import CaseInsensitivePaths
-from connector.sandbox.xero import routes_accounting, routes_money, routes_overpayments, routes_reports, wire
+from connector.sandbox.xero import (
+    routes_accounting,
+    routes_extra,
+    routes_money,
+    routes_overpayments,
+    routes_reports,
+    wire,
+    xmlwire,
+)
 from connector.sandbox.xero.oauth import Unauthorized
 from connector.sandbox.xero.routes_admin import admin
 from connector.sandbox.xero.routes_common import accounting
@@ -44,10 +53,11 @@ from connector.sandbox.xero.web import (
     problem_response,
     sandbox,
     text_response,
+    wants_json,
 )
 
 # Importing the route modules registers their routes on the blueprints above.
-ROUTE_MODULES = (routes_accounting, routes_money, routes_overpayments, routes_reports)
+ROUTE_MODULES = (routes_accounting, routes_extra, routes_money, routes_overpayments, routes_reports)
 
 # Canonical spelling of every fixed path segment (Xero matches paths case-insensitively).
 SEGMENTS = [
@@ -64,6 +74,16 @@ SEGMENTS = [
     "Accounts",
     "Contacts",
     "Organisation",
+    "Organisations",
+    "Currencies",
+    "TaxRates",
+    "Items",
+    "BrandingThemes",
+    "OnlineInvoice",
+    "Email",
+    "History",
+    "BatchPayments",
+    "Prepayments",
     "api.xro",
     "identity",
     "connect",
@@ -99,11 +119,30 @@ SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("accounting.transactions", "accounting.payments"),
         ("accounting.transactions.read", "accounting.payments.read"),
     ),
+    "Prepayments": (
+        ("accounting.transactions", "accounting.payments"),
+        ("accounting.transactions.read", "accounting.payments.read"),
+    ),
+    "BatchPayments": (
+        ("accounting.transactions", "accounting.payments"),
+        ("accounting.transactions.read", "accounting.payments.read"),
+    ),
     "Reports": ((), ("accounting.reports.read",)),
     "Contacts": (("accounting.contacts",), ("accounting.contacts.read",)),
     "Accounts": (("accounting.settings",), ("accounting.settings.read",)),
     "Organisation": (("accounting.settings",), ("accounting.settings.read",)),
+    "Organisations": (("accounting.settings",), ("accounting.settings.read",)),
+    "Currencies": (("accounting.settings",), ("accounting.settings.read",)),
+    "TaxRates": (("accounting.settings",), ("accounting.settings.read",)),
+    "Items": (("accounting.settings",), ("accounting.settings.read",)),
+    "BrandingThemes": (("accounting.settings",), ("accounting.settings.read",)),
 }
+
+
+def _unimplemented(path: str) -> bool:
+    if not path.startswith(ACCOUNTING_PREFIX + "/"):
+        return False
+    return _resource(path).lower() in routes_extra.XERO_RESOURCES
 
 
 def _area(path: str) -> str:
@@ -233,9 +272,29 @@ def _pipeline() -> Response | None:
     return None
 
 
+def _element_kind(path: str) -> str:
+    """What an error element is (its ``xsi:type`` in XML): the resource the path names, singular."""
+    parts = [p for p in path[len(ACCOUNTING_PREFIX) :].split("/") if p]
+    named = [p for p in parts if p in SEGMENTS]
+    return xmlwire.singular(named[-1]) if named else "DataContractBase"
+
+
+def _as_xml(response: Response) -> None:
+    """Write an accounting answer (200 or 400) as XML unless the client asked for JSON."""
+    document = g.pop("wire_document", None)
+    if document is None or not isinstance(document, dict) or response.status_code not in (200, 400):
+        return
+    if wants_json():
+        return
+    response.set_data(xmlwire.render(document, _element_kind(request.path)))
+    response.content_type = xmlwire.XML
+
+
 def _finish(response: Response) -> Response:
     sb = sandbox()
     area = g.get("area")
+    if area == "accounting":
+        _as_xml(response)
     complete_replay(sb.idempotency, response, JSON)
     admission = g.get("admission")
     if admission is not None:
@@ -273,6 +332,8 @@ def create_app(sb: Services) -> CaseInsensitivePaths:
 
     @app.errorhandler(404)
     def _not_found(_err: Exception) -> Response:
+        if _unimplemented(request.path):
+            return routes_extra.not_implemented(request.method, request.path)
         return text_response("The resource you're looking for cannot be found", 404)
 
     @app.errorhandler(405)
@@ -285,4 +346,19 @@ def create_app(sb: Services) -> CaseInsensitivePaths:
             wire.simple_error(500, "UnknownErrorException", "An unexpected error occurred"), 500
         )
 
-    return CaseInsensitivePaths(app, {s: s for s in SEGMENTS})
+    return XeroPaths(app, {s: s for s in SEGMENTS})
+
+
+class XeroPaths(CaseInsensitivePaths):
+    """Xero's path matching: known segments case-insensitively, and an id in any of .NET's GUID
+    formats (``N`` 32 digits, ``D`` with hyphens, ``B`` in braces, ``P`` in parentheses, any
+    case) read as the same id."""
+
+    def canonical(self, path: str) -> str:
+        return "/".join(self.segments.get(part.lower(), None) or _guid_segment(part) for part in path.split("/"))
+
+
+def _guid_segment(part: str) -> str:
+    if len(part) in (32, 36, 38) and (guid := wire.parse_guid(part)) is not None:
+        return guid
+    return part

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from connector.sandbox.xero.books import Books
-from connector.sandbox.xero.model import ZERO, BankTransaction, BankTransfer, money
-from connector.sandbox.xero.tenant import LedgerError, LineInput
+from connector.sandbox.xero.books import Booked, Books
+from connector.sandbox.xero.model import ZERO, Account, BankTransaction, BankTransfer, Contact, money
+from connector.sandbox.xero.tenant import LedgerError, LineInput, Tenant
 
 
 class BankingRules(Books):
@@ -120,16 +120,9 @@ class BankingRules(Books):
         """A SPEND (e.g. the platform's fee) or RECEIVE money transaction on a bank account."""
         with self.lock:
             tenant = self.tenant(tenant_id)
-            errors: list[str] = []
-            if type not in ("SPEND", "RECEIVE"):
-                errors.append(f"The sandbox creates SPEND and RECEIVE bank transactions, not {type}")
-            if status != "AUTHORISED":
-                errors.append("Bank transactions are created AUTHORISED")
-            account = tenant.account(bank_account_id, bank_account_code)
-            if account is None:
-                errors.append("The bank account could not be found")
-            elif not account.is_bank:
-                errors.append("The BankAccount must be an account of type BANK")
+            account, errors = self._bank_account_checked(
+                tenant, type, ("SPEND", "RECEIVE"), "bank transactions", status, bank_account_id, bank_account_code
+            )
             if not lines:
                 errors.append("At least one line item must be specified")
             if errors:
@@ -140,25 +133,78 @@ class BankingRules(Books):
             built, sub, tax, total = self.build_lines(tenant, lines, line_amount_types, "NONE")
             if total <= 0:
                 raise LedgerError("The total of a bank transaction must be greater than zero")
-            tx = BankTransaction(
-                id=self.new_id(),
-                type=type,
-                bank_account_id=account.id,
-                date=date or self.today(tenant_id),
-                status="AUTHORISED",
-                currency=code,
-                line_amount_types=line_amount_types,
-                lines=built,
-                sub_total=sub,
-                total_tax=tax,
-                total=total,
-                updated_ms=self.now_ms(),
-                contact_id=contact.id,
-                reference=reference,
-                currency_rate=rate,
-                is_reconciled=is_reconciled,
+            tx = self._add_bank_transaction(
+                tenant, type, account, contact, date or self.today(tenant_id), code, rate, line_amount_types,
+                (built, sub, tax, total), reference=reference, is_reconciled=is_reconciled,
             )
-            tenant.bank_transactions[tx.id] = tx
-            tenant.version += 1
             self._record("bank_transaction", tenant, tx.id)
             return tx
+
+    def _bank_account_checked(
+        self,
+        tenant: Tenant,
+        type: str,
+        types: tuple[str, ...],
+        noun: str,
+        status: str,
+        bank_account_id: str | None,
+        bank_account_code: str | None,
+    ) -> tuple[Account | None, list[str]]:
+        """The account, and what is wrong by the checks every bank transaction the sandbox creates
+        shares: one of the ``types`` it makes, created AUTHORISED, into a bank account."""
+        errors: list[str] = []
+        if type not in types:
+            errors.append(f"The sandbox creates {' and '.join(types)} {noun}, not {type}")
+        if status != "AUTHORISED":
+            errors.append("Bank transactions are created AUTHORISED")
+        account = tenant.account(bank_account_id, bank_account_code)
+        if account is None:
+            errors.append("The bank account could not be found")
+        elif not account.is_bank:
+            errors.append("The BankAccount must be an account of type BANK")
+        return account, errors
+
+    def _add_bank_transaction(
+        self,
+        tenant: Tenant,
+        type: str,
+        account: Account,
+        contact: Contact,
+        when: date,
+        currency: str,
+        rate: Decimal,
+        line_amount_types: str,
+        booked: Booked,
+        *,
+        reference: str | None,
+        is_reconciled: bool,
+        tx_id: str | None = None,
+        overpayment_id: str | None = None,
+        prepayment_id: str | None = None,
+    ) -> BankTransaction:
+        """An AUTHORISED bank transaction with a contact, put in the tenant's books (the caller
+        journals it for batches)."""
+        lines, sub_total, total_tax, total = booked
+        tx = BankTransaction(
+            id=tx_id or self.new_id(),
+            type=type,
+            bank_account_id=account.id,
+            date=when,
+            status="AUTHORISED",
+            currency=currency,
+            line_amount_types=line_amount_types,
+            lines=lines,
+            sub_total=sub_total,
+            total_tax=total_tax,
+            total=total,
+            updated_ms=self.now_ms(),
+            contact_id=contact.id,
+            reference=reference,
+            currency_rate=rate,
+            is_reconciled=is_reconciled,
+            overpayment_id=overpayment_id,
+            prepayment_id=prepayment_id,
+        )
+        tenant.bank_transactions[tx.id] = tx
+        tenant.version += 1
+        return tx

@@ -16,17 +16,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from connector.sandbox.common.clock import Clock
 from connector.sandbox.xero.model import (
     ONE,
     ZERO,
     Account,
+    Allocation,
     Contact,
     CreditNote,
+    HistoryRecord,
     Invoice,
+    Item,
     LineItem,
+    Overpayment,
+    Prepayment,
     money,
     to_ms,
 )
@@ -40,6 +45,12 @@ from connector.sandbox.xero.tenant import (
 )
 
 Listener = Callable[[ChangeEvent], None]
+#: What ``build_lines`` gives: the lines, SubTotal, TotalTax and Total.
+Booked = tuple[list[LineItem], Decimal, Decimal, Decimal]
+#: What can be allocated to an invoice: a credit note's, an overpayment's or a prepayment's credit.
+Credit = TypeVar("Credit", CreditNote, Overpayment, Prepayment)
+#: ``check_allocation`` / ``check_overpayment_allocation``: (tenant, credit id, invoice, amount, pending).
+AllocationCheck = Callable[[Tenant, str, str, Decimal | None, dict[str, Decimal]], list[str]]
 
 #: System accounts Xero keeps for itself: a line item cannot be coded to them.
 _CONTROL_ACCOUNTS = ("DEBTORS", "CREDITORS")
@@ -63,8 +74,6 @@ def line_account_problem(account: Account) -> str | None:
 
 class Books:
     """All tenants' records and the plumbing every rule uses; safe to call from any thread."""
-
-    """All tenants' books and the operations on them; safe to call from any thread."""
 
     def __init__(self, clock: Clock, id_seed: int | None = None) -> None:
         self.clock = clock
@@ -157,9 +166,35 @@ class Books:
         elif kind == "overpayment":
             overpayment = tenant.overpayments.pop(record_id)
             tenant.bank_transactions.pop(overpayment.bank_transaction_id, None)
+        elif kind == "prepayment":
+            prepayment = tenant.prepayments.pop(record_id)
+            tenant.bank_transactions.pop(prepayment.bank_transaction_id, None)
         elif kind == "contact":
             tenant.contacts.pop(record_id, None)
+        elif kind == "item":
+            tenant.items.pop(record_id, None)
+        elif kind == "batch_payment":
+            batch = tenant.batch_payments.pop(record_id)
+            for payment_id in batch.payment_ids:
+                payment = tenant.payments.pop(payment_id)
+                tenant.remove_history_of(payment_id)
+                inv = tenant.invoices.get(payment.invoice_id or "")
+                if inv is not None:
+                    inv.payment_ids.remove(payment_id)
+                    inv.amount_paid -= payment.amount
+                    self._settle_check(tenant, inv)
+                    self._touch_invoice(tenant, inv)
+        tenant.remove_history_of(record_id)
         tenant.version += 1
+
+    def _history(
+        self, tenant: Tenant, record_id: str, changes: str, details: str, user: str = "System Generated"
+    ) -> HistoryRecord:
+        """Add a line to a record's History and notes ("System Generated" is what Xero shows for
+        changes made through the API)."""
+        record = HistoryRecord(self.new_id(), record_id, changes, details, self.now_ms(), user)
+        tenant.add_history(record)
+        return record
 
     def _touch_invoice(self, tenant: Tenant, inv: Invoice, created: bool = False) -> None:
         """Every change bumps UpdatedDateUTC and moves the invoice to the end of the index."""
@@ -192,6 +227,28 @@ class Books:
             tenant.version += 1
             self._record("contact", tenant, contact.id)
             self._emit(tenant, "CONTACT", contact.id, True)
+            self._history(tenant, contact.id, "Created", f"Contact {contact.name} created.")
+            return contact
+
+    def update_contact(self, tenant_id: str, contact_id: str, name: str | None = None, **fields: Any) -> Contact:
+        """Change a contact's name or details (``None`` leaves a field as it is)."""
+        with self.lock:
+            tenant = self.tenant(tenant_id)
+            contact = tenant.contacts.get(contact_id.lower())
+            if contact is None:
+                raise NotFound("The resource you're looking for cannot be found")
+            if name is not None and name.strip() and name.strip().lower() != contact.name.lower():
+                clash = tenant.contact_by_name(name)
+                if clash is not None and clash.id != contact.id:
+                    raise LedgerError(f"The contact name {name} is already assigned to another contact.")
+                contact.name = name.strip()
+            for key, value in fields.items():
+                if value is not None:
+                    setattr(contact, key, value)
+            contact.updated_ms = max(self.now_ms(), contact.updated_ms)
+            tenant.version += 1
+            self._emit(tenant, "CONTACT", contact.id, False)
+            self._history(tenant, contact.id, "Edited", f"Contact {contact.name} edited.")
             return contact
 
     def resolve_contact(self, tenant: Tenant, contact_id: str | None, name: str | None) -> Contact:
@@ -206,14 +263,24 @@ class Books:
 
     # --- lines and totals -----------------------------------------------------------------
     def build_lines(
-        self, tenant: Tenant, lines: list[LineInput], amount_types: str, default_tax: str
-    ) -> tuple[list[LineItem], Decimal, Decimal, Decimal]:
-        """Compute line amounts, tax and totals the way Xero does for each LineAmountTypes."""
+        self, tenant: Tenant, lines: list[LineInput], amount_types: str, default_tax: str, *, sales: bool = True
+    ) -> Booked:
+        """Compute line amounts, tax and totals the way Xero does for each LineAmountTypes.
+
+        A line naming an ``ItemCode`` takes what it leaves out (description, unit price, account,
+        tax type) from the item's sales details (``sales``) or purchase details; an unknown code
+        is refused."""
         if amount_types not in LINE_AMOUNT_TYPES:
             raise LedgerError(f"LineAmountTypes must be one of {', '.join(LINE_AMOUNT_TYPES)}")
         built: list[LineItem] = []
         errors: list[str] = []
         for line in lines:
+            if line.item_code:
+                item = tenant.item(code=line.item_code)
+                if item is None:
+                    errors.append(f"Item code '{line.item_code}' is not valid.")
+                    continue
+                line = _with_item(line, item, sales)
             code = line.account_code
             account = tenant.account(code=code) if code else None
             if code and account is None:
@@ -287,3 +354,119 @@ class Books:
         elif inv.status == "PAID":
             inv.status = "AUTHORISED"
             inv.fully_paid_on = None
+
+    # --- credit allocated to invoices (credit notes and overpayments) ----------------------
+    def _check_credit_allocation(
+        self,
+        tenant: Tenant,
+        credit: Credit | None,
+        noun: str,
+        invoice_ref: str,
+        amount: Decimal | None,
+        pending: dict[str, Decimal],
+        refusals: Callable[[Credit, Invoice], list[str]],
+        *,
+        above_credit: str,
+        above_due: str,
+        due_only_if_authorised: bool = False,
+    ) -> list[str]:
+        """Why Xero would refuse to allocate ``amount`` of a credit note's or an overpayment's
+        (the ``noun``) credit to an invoice; ``pending`` tracks earlier ones in the batch.
+
+        ``refusals`` are the credit's own status rules for the invoice; then the rules every
+        allocation shares: same contact, same currency, an amount above zero, within the credit
+        left and within the invoice's AmountDue (weighed only for an AUTHORISED invoice when
+        ``due_only_if_authorised``). An accepted amount is claimed in ``pending``.
+        """
+        inv = tenant.find_invoice(invoice_ref) if invoice_ref else None
+        if credit is None:
+            return [f"The {noun} could not be found"]
+        if inv is None:
+            return ["Invoice could not be found"]
+        errors = refusals(credit, inv)
+        if inv.contact_id != credit.contact_id:
+            errors.append(f"The {noun} and the invoice must be for the same contact")
+        if inv.currency != credit.currency:
+            errors.append(f"The {noun} and the invoice must be in the same currency")
+        if amount is None or amount <= 0:
+            errors.append("Allocation amount must be greater than zero")
+        else:
+            if amount > credit.remaining_credit - pending.get(credit.id, ZERO):
+                errors.append(above_credit)
+            weigh_due = inv.status == "AUTHORISED" or not due_only_if_authorised
+            if weigh_due and amount > inv.amount_due - pending.get(inv.id, ZERO):
+                errors.append(above_due)
+        if not errors and amount is not None:
+            pending[credit.id] = pending.get(credit.id, ZERO) + amount
+            pending[inv.id] = pending.get(inv.id, ZERO) + amount
+        return errors
+
+    def _allocate_credit(
+        self,
+        tenant: Tenant,
+        credit: Credit | None,
+        invoice_id: str,
+        amount: Decimal | str | int,
+        when: date | None,
+        check: AllocationCheck,
+    ) -> tuple[Credit, Invoice, Allocation]:
+        """Allocate ``amount`` of a credit note's or an overpayment's credit to an invoice, if
+        ``check`` (the credit's ``check_*allocation``) finds nothing wrong: the credit left falls,
+        AmountCredited rises and the invoice settles if nothing is due. NotFound when there is
+        no such credit. The caller updates the credit's status and stamps (a credit note and an
+        overpayment keep them differently)."""
+        if credit is None:
+            raise NotFound("The resource you're looking for cannot be found")
+        value = money(amount)
+        errors = check(tenant, credit.id, invoice_id, value, {})
+        if errors:
+            raise LedgerError(*errors)
+        inv = tenant.find_invoice(invoice_id)
+        assert inv is not None
+        allocation = Allocation(
+            self.new_id(),
+            credit.id if isinstance(credit, CreditNote) else "",
+            inv.id,
+            value,
+            when or self.today(tenant.id),
+            self.now_ms(),
+            overpayment_id=credit.id if isinstance(credit, Overpayment) else None,
+            prepayment_id=credit.id if isinstance(credit, Prepayment) else None,
+        )
+        tenant.allocations[allocation.id] = allocation
+        credit.allocation_ids.append(allocation.id)
+        inv.allocation_ids.append(allocation.id)
+        credit.remaining_credit -= value
+        inv.amount_credited += value
+        self._settle_check(tenant, inv)
+        contact = tenant.contacts[inv.contact_id].name
+        on = history_date(allocation.date)
+        words = f"Credit applied from {contact} on {on} for {history_amount(value)}."
+        self._history(tenant, inv.id, "Credit Applied", words)
+        if inv.status == "PAID":
+            self._history(tenant, inv.id, "Paid", f"{inv.number} to {contact} for {history_amount(inv.total)}.")
+        return credit, inv, allocation
+
+
+def history_amount(value: Decimal) -> str:
+    """An amount as Xero's history wording writes it: 1,234.50."""
+    return f"{value:,.2f}"
+
+
+def history_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _with_item(line: LineInput, item: Item, sales: bool) -> LineInput:
+    """The line with what it leaves out taken from the item (Xero fills these in)."""
+    price = item.sales_unit_price if sales else item.purchase_unit_price
+    description = item.description if sales else (item.purchase_description or item.description)
+    return LineInput(
+        description=line.description or description or "",
+        quantity=line.quantity,
+        unit_amount=line.unit_amount if line.unit_amount is not None or line.line_amount is not None else price,
+        line_amount=line.line_amount,
+        account_code=line.account_code or (item.sales_account_code if sales else item.purchase_account_code),
+        tax_type=line.tax_type or (item.sales_tax_type if sales else item.purchase_tax_type),
+        item_code=item.code,
+    )

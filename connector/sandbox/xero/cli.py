@@ -76,7 +76,7 @@ def _banner(sb: XeroSandbox, data: Path | None, faults: str | None) -> None:
     url = f"{sb.accounting_url}/Invoices?page=1&pageSize=5"
     curl = (
         f"curl -s -H {shlex.quote('Authorization: Bearer ' + token['access_token'])} "
-        f"-H {shlex.quote('xero-tenant-id: ' + tenant.tenant_id)} {shlex.quote(url)}"
+        f"-H {shlex.quote('xero-tenant-id: ' + tenant.tenant_id)} -H 'Accept: application/json' {shlex.quote(url)}"
     )
     echo = typer.echo
     echo_heading("Xero sandbox", sb, data, faults)

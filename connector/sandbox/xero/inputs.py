@@ -9,9 +9,11 @@ sandbox itself re-serialises, so an error body is always valid against the spec.
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from connector.sandbox.xero import wire
+from connector.sandbox.xero.items import ItemInput
 from connector.sandbox.xero.model import money
 from connector.sandbox.xero.state import LineInput, PaymentInput
 from connector.sandbox.xero.wire import WireError
@@ -60,17 +62,39 @@ def _date(el: Element, key: str, errors: list[str]) -> Any:
         return None
 
 
+#: The largest amount the sandbox takes (Xero keeps amounts as .NET decimals; beyond this a
+#: figure is nonsense and would only overflow the arithmetic).
+_LIMIT = Decimal("1e15")
+
+
 def _decimal(el: Element, key: str, errors: list[str]) -> Any:
-    if el.get(key) is None:
+    if el.get(key) is None or el.get(key) == "":
         return None
     try:
-        return wire.parse_decimal(el[key], key)
+        value = wire.parse_decimal(el[key], key)
     except WireError as exc:
         errors.append(str(exc))
         return None
+    if abs(value) >= _LIMIT:
+        errors.append(f"{key} is too large")
+        return None
+    return value
 
 
-def lines(raw: Any, errors: list[str]) -> list[LineInput] | None:
+def _places(value: Decimal | None, places: int) -> Decimal | None:
+    """Rounded (half up) to ``places`` decimals, as Xero keeps quantities (4) and unit amounts
+    (2, or 4 with ``unitdp=4``)."""
+    if value is None:
+        return None
+    try:
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return value
+
+
+def lines(raw: Any, errors: list[str], unitdp: int = 2) -> list[LineInput] | None:
+    """Line items; unit amounts are rounded to ``unitdp`` places (Xero: "By default, the API
+    accepts unit prices (UnitAmount) to two decimals places"; ``unitdp=4`` opts in to four)."""
     if raw is None:
         return None
     if not isinstance(raw, list):
@@ -84,8 +108,8 @@ def lines(raw: Any, errors: list[str]) -> list[LineInput] | None:
         out.append(
             LineInput(
                 description=_text(item.get("Description")) or "",
-                quantity=_decimal(item, "Quantity", errors),
-                unit_amount=_decimal(item, "UnitAmount", errors),
+                quantity=_places(_decimal(item, "Quantity", errors), 4),
+                unit_amount=_places(_decimal(item, "UnitAmount", errors), 4 if unitdp == 4 else 2),
                 line_amount=_decimal(item, "LineAmount", errors),
                 account_code=_text(item.get("AccountCode")),
                 tax_type=_text(item.get("TaxType")),
@@ -149,7 +173,7 @@ def _contact(el: Element, errors: list[str]) -> dict[str, str | None]:
     }
 
 
-def invoice(el: Element) -> tuple[dict[str, Any], list[str]]:
+def invoice(el: Element, unitdp: int = 2) -> tuple[dict[str, Any], list[str]]:
     errors: list[str] = []
     kwargs: dict[str, Any] = {
         **_contact(el, errors),
@@ -162,19 +186,19 @@ def invoice(el: Element) -> tuple[dict[str, Any], list[str]]:
         "currency": _text(el.get("CurrencyCode")),
         "currency_rate": _decimal(el, "CurrencyRate", errors),
         "line_amount_types": _text(el.get("LineAmountTypes")) or "Exclusive",
-        "lines": lines(el.get("LineItems"), errors),
+        "lines": lines(el.get("LineItems"), errors, unitdp),
     }
     return kwargs, errors
 
 
-def invoice_update(el: Element) -> tuple[dict[str, Any], list[str]]:
+def invoice_update(el: Element, unitdp: int = 2) -> tuple[dict[str, Any], list[str]]:
     errors: list[str] = []
     kwargs: dict[str, Any] = {
         "status": _text(el.get("Status")),
         "date": _date(el, "Date", errors),
         "due_date": _date(el, "DueDate", errors),
         "reference": _text(el.get("Reference")),
-        "lines": lines(el.get("LineItems"), errors),
+        "lines": lines(el.get("LineItems"), errors, unitdp),
         "line_amount_types": _text(el.get("LineAmountTypes")),
         "sent_to_contact": wire.parse_bool(el["SentToContact"]) if "SentToContact" in el else None,
     }
@@ -201,7 +225,7 @@ def echo_invoice(el: Element, kwargs: dict[str, Any]) -> Element:
     return doc
 
 
-def credit_note(el: Element) -> tuple[dict[str, Any], list[str]]:
+def credit_note(el: Element, unitdp: int = 2) -> tuple[dict[str, Any], list[str]]:
     errors: list[str] = []
     kwargs: dict[str, Any] = {
         **_contact(el, errors),
@@ -213,7 +237,7 @@ def credit_note(el: Element) -> tuple[dict[str, Any], list[str]]:
         "currency": _text(el.get("CurrencyCode")),
         "currency_rate": _decimal(el, "CurrencyRate", errors),
         "line_amount_types": _text(el.get("LineAmountTypes")) or "Exclusive",
-        "lines": lines(el.get("LineItems"), errors),
+        "lines": lines(el.get("LineItems"), errors, unitdp),
     }
     return kwargs, errors
 
@@ -237,7 +261,8 @@ def allocation(el: Element) -> tuple[dict[str, Any], list[str]]:
     ref = _guid(invoice.get("InvoiceID"), errors, "InvoiceID") or _text(invoice.get("InvoiceNumber"))
     if not ref:
         errors.append("An Invoice must be specified")
-    amount = _decimal(el, "Amount", errors)
+    # pyxero writes an allocation's amount as AppliedAmount (as Xero's own XML examples do).
+    amount = _decimal(el, "Amount" if el.get("Amount") not in (None, "") else "AppliedAmount", errors)
     if amount is None:
         errors.append("Amount must be specified")
     return {"invoice_id": ref, "amount": amount, "date": _date(el, "Date", errors)}, errors
@@ -298,7 +323,7 @@ def echo_bank_transfer(kwargs: dict[str, Any]) -> Element:
     return doc
 
 
-def bank_transaction(el: Element) -> tuple[dict[str, Any], list[str]]:
+def bank_transaction(el: Element, unitdp: int = 2) -> tuple[dict[str, Any], list[str]]:
     errors: list[str] = []
     account_id, account_code = _account_ref(el, "BankAccount", errors)
     kwargs: dict[str, Any] = {
@@ -313,7 +338,7 @@ def bank_transaction(el: Element) -> tuple[dict[str, Any], list[str]]:
         "currency_rate": _decimal(el, "CurrencyRate", errors),
         "is_reconciled": wire.parse_bool(el.get("IsReconciled")),
         "status": _text(el.get("Status")) or "AUTHORISED",
-        "lines": lines(el.get("LineItems"), errors) or [],
+        "lines": lines(el.get("LineItems"), errors, unitdp) or [],
     }
     return kwargs, errors
 
@@ -378,3 +403,81 @@ def contact(el: Element) -> tuple[dict[str, Any], list[str]]:
 
 def echo_contact(kwargs: dict[str, Any]) -> Element:
     return {"Name": kwargs["name"]} if kwargs.get("name") else {}
+
+
+def item(el: Element, unitdp: int = 2) -> tuple[ItemInput, list[str]]:
+    errors: list[str] = []
+    sales, purchase = _ref(el, "SalesDetails"), _ref(el, "PurchaseDetails")
+    places = 4 if unitdp == 4 else 2
+    data = ItemInput(
+        code=_text(el.get("Code")),
+        name=_text(el.get("Name")),
+        description=_text(el.get("Description")),
+        purchase_description=_text(el.get("PurchaseDescription")),
+        is_sold=wire.parse_bool(el["IsSold"]) if el.get("IsSold") not in (None, "") else None,
+        is_purchased=wire.parse_bool(el["IsPurchased"]) if el.get("IsPurchased") not in (None, "") else None,
+        sales_unit_price=_places(_decimal(sales, "UnitPrice", errors), places),
+        sales_account_code=_text(sales.get("AccountCode")),
+        sales_tax_type=_text(sales.get("TaxType")),
+        purchase_unit_price=_places(_decimal(purchase, "UnitPrice", errors), places),
+        purchase_account_code=_text(purchase.get("AccountCode")),
+        purchase_tax_type=_text(purchase.get("TaxType")),
+    )
+    if wire.parse_bool(el.get("IsTrackedAsInventory")):
+        errors.append("The sandbox does not track inventory: IsTrackedAsInventory must be false")
+    return data, errors
+
+
+def echo_item(data: ItemInput) -> Element:
+    """Code is required by the spec and by the SDK's model."""
+    doc: Element = {"Code": data.code or ""}
+    if data.name:
+        doc["Name"] = data.name
+    return doc
+
+
+def batch_payment(el: Element) -> tuple[dict[str, Any], list[str]]:
+    """A batch: the account and date it is made on, and its payments (each an invoice and an amount)."""
+    errors: list[str] = []
+    account = _ref(el, "Account")
+    raw = el.get("Payments")
+    payments: list[PaymentInput] = []
+    if not isinstance(raw, list):
+        errors.append("A batch payment must contain at least one payment")
+    else:
+        for one in raw:
+            p, problems = payment(one if isinstance(one, dict) else {})
+            errors.extend(problems)
+            payments.append(p)
+    kwargs = {
+        "payments": payments,
+        "account_id": _guid(account.get("AccountID"), errors, "AccountID"),
+        "account_code": _text(account.get("Code")),
+        "date": _date(el, "Date", errors),
+        "reference": _text(el.get("Reference")),
+    }
+    if not (kwargs["account_id"] or kwargs["account_code"]):
+        errors.append("An Account must be specified")
+    return kwargs, errors
+
+
+def echo_batch_payment(kwargs: dict[str, Any]) -> Element:
+    doc: Element = {}
+    account: Element = {}
+    if kwargs.get("account_id"):
+        account["AccountID"] = kwargs["account_id"]
+    if kwargs.get("account_code"):
+        account["Code"] = kwargs["account_code"]
+    if account:
+        doc["Account"] = account
+    if kwargs.get("reference") is not None:
+        doc["Reference"] = kwargs["reference"]
+    if kwargs.get("date") is not None:
+        doc["Date"] = wire.ms_date(kwargs["date"])
+    doc["Payments"] = [echo_payment(p) for p in kwargs.get("payments") or []]
+    return doc
+
+
+def history_note(el: Element) -> tuple[str, list[str]]:
+    details = _text(el.get("Details"))
+    return details or "", [] if details and details.strip() else ["The Details of a history note must be specified"]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from connector.sandbox.xero.model import Invoice, from_ms
+from connector.sandbox.xero.model import Invoice, from_ms, id_key
 from connector.sandbox.xero.query import Getter, compile_where, parse_order, sort_key
 from connector.sandbox.xero.state import Tenant
 
@@ -122,6 +122,64 @@ def bank_transaction_fields(t: Tenant) -> dict[str, Getter]:
     }
 
 
+def prepayment_fields(t: Tenant) -> dict[str, Getter]:
+    return {
+        "PrepaymentID": lambda o: o.id,
+        "Type": lambda o: o.type,
+        "Status": lambda o: o.status,
+        "Reference": lambda o: o.number,
+        "InvoiceNumber": lambda o: o.number,
+        "Date": lambda o: o.date,
+        "Total": lambda o: o.total,
+        "SubTotal": lambda o: o.sub_total,
+        "TotalTax": lambda o: o.total_tax,
+        "RemainingCredit": lambda o: o.remaining_credit,
+        "CurrencyCode": lambda o: o.currency,
+        "Contact.ContactID": lambda o: o.contact_id,
+        "Contact.Name": lambda o: t.contacts[o.contact_id].name,
+        "UpdatedDateUTC": lambda o: from_ms(o.updated_ms),
+    }
+
+
+def batch_payment_fields(t: Tenant) -> dict[str, Getter]:
+    return {
+        "BatchPaymentID": lambda b: b.id,
+        "Type": lambda b: b.type,
+        "Status": lambda b: b.status,
+        "Reference": lambda b: b.reference,
+        "Date": lambda b: b.date,
+        "TotalAmount": lambda b: b.total,
+        "IsReconciled": lambda b: b.is_reconciled,
+        "Account.AccountID": lambda b: b.account_id,
+        "Account.Code": lambda b: t.accounts[b.account_id].code,
+        "UpdatedDateUTC": lambda b: from_ms(b.updated_ms),
+    }
+
+
+ITEM_FIELDS: dict[str, Getter] = {
+    "ItemID": lambda i: i.id,
+    "Code": lambda i: i.code,
+    "Name": lambda i: i.name,
+    "Description": lambda i: i.description,
+    "IsSold": lambda i: i.is_sold,
+    "IsPurchased": lambda i: i.is_purchased,
+    "IsTrackedAsInventory": lambda i: False,
+    "SalesDetails.UnitPrice": lambda i: i.sales_unit_price,
+    "SalesDetails.AccountCode": lambda i: i.sales_account_code,
+    "PurchaseDetails.UnitPrice": lambda i: i.purchase_unit_price,
+    "UpdatedDateUTC": lambda i: from_ms(i.updated_ms),
+}
+#: Currencies and tax rates are listed from (code, value) pairs.
+CURRENCY_FIELDS: dict[str, Getter] = {"Code": lambda c: c[0], "Description": lambda c: c[1]}
+TAX_RATE_FIELDS: dict[str, Getter] = {
+    "TaxType": lambda r: r[0],
+    "Name": lambda r: r[2],
+    "Status": lambda r: "ACTIVE",
+    "EffectiveRate": lambda r: r[1] * 100,
+    "DisplayTaxRate": lambda r: r[1] * 100,
+}
+
+
 def overpayment_fields(t: Tenant) -> dict[str, Getter]:
     return {
         "OverpaymentID": lambda o: o.id,
@@ -180,7 +238,7 @@ def run_invoice_query(t: Tenant, q: InvoiceQuery) -> list[Invoice]:
     if q.ids or q.numbers:
         picked: dict[str, Invoice] = {}
         for ref in q.ids:
-            inv = t.invoices.get(ref.lower())
+            inv = t.invoices.get(id_key(ref))
             if inv is not None:
                 picked[inv.id] = inv
         for number in q.numbers:
@@ -197,7 +255,7 @@ def run_invoice_query(t: Tenant, q: InvoiceQuery) -> list[Invoice]:
         candidates = t.invoices_by_update(q.since_ms, descending=descending and by_update)
 
     statuses = set(q.statuses)
-    contact_ids = {c.lower() for c in q.contact_ids}
+    contact_ids = {id_key(c) for c in q.contact_ids}
     search = q.search.lower() if q.search else None
     out: list[Invoice] = []
     append = out.append

@@ -7,6 +7,8 @@ precision Xero writes.
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +25,33 @@ def money(value: Decimal | int | str | float) -> Decimal:
     if isinstance(value, float):
         value = repr(value)
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+_GUID_FORMS = re.compile(
+    r"^(?:(?P<n>[0-9a-f]{32})"
+    r"|(?P<d>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"|\{(?P<b>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}"
+    r"|\((?P<p>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\))$",
+    re.IGNORECASE,
+)
+
+
+def parse_guid(value: object) -> str | None:
+    """A GUID in any format .NET's ``Guid.Parse`` reads and Xero takes: ``N`` (32 digits), ``D``
+    (hyphenated), ``B`` (in braces) or ``P`` (in parentheses), any case; as the canonical
+    lower-case ``D`` form every record id is kept in. ``None`` for anything else."""
+    if not isinstance(value, str):
+        return None
+    match = _GUID_FORMS.match(value.strip())
+    if match is None:
+        return None
+    return str(uuid.UUID(next(g for g in match.groups() if g)))
+
+
+def id_key(ref: str) -> str:
+    """The key a record is looked up by: the canonical GUID when ``ref`` is one (in any format),
+    else ``ref`` lower-cased (a number or code is matched separately by the caller)."""
+    return parse_guid(ref) or ref.strip().lower()
 
 
 def to_ms(when: datetime) -> int:
@@ -166,6 +195,7 @@ class Payment:
     status: str = "AUTHORISED"
     is_reconciled: bool = False
     bank_amount: Decimal | None = None
+    batch_payment_id: str | None = None  # the BatchPayment it was made in, if any
 
 
 @dataclass(slots=True)
@@ -192,8 +222,8 @@ class CreditNote:
 
 @dataclass(slots=True)
 class Allocation:
-    """Credit applied to an invoice: from a credit note (``credit_note_id``) or from an
-    overpayment (``overpayment_id``, with ``credit_note_id`` empty)."""
+    """Credit applied to an invoice: from a credit note (``credit_note_id``), an overpayment
+    (``overpayment_id``) or a prepayment (``prepayment_id``; ``credit_note_id`` is empty for both)."""
 
     id: str
     credit_note_id: str
@@ -203,6 +233,7 @@ class Allocation:
     updated_ms: int
     is_deleted: bool = False
     overpayment_id: str | None = None
+    prepayment_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -225,6 +256,7 @@ class BankTransaction:
     is_reconciled: bool = False
     transfer_id: str | None = None
     overpayment_id: str | None = None
+    prepayment_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -267,3 +299,94 @@ class Overpayment:
     currency_rate: Decimal = ONE
     reference: str | None = None
     allocation_ids: list[str] = field(default_factory=list)
+
+    # Xero books an overpayment with no tax: its amounts follow from the total.
+    @property
+    def line_amount_types(self) -> str:
+        return "NoTax"
+
+    @property
+    def sub_total(self) -> Decimal:
+        return self.total
+
+    @property
+    def total_tax(self) -> Decimal:
+        return ZERO
+
+
+@dataclass(slots=True)
+class Prepayment:
+    """Money received before it was invoiced (RECEIVE-PREPAYMENT), kept as the customer's credit.
+
+    Like an overpayment Xero creates it with a bank transaction (``bank_transaction_id``); unlike
+    one its lines are ordinary lines (any revenue account, tax included), and allocating it to an
+    invoice lowers that invoice's AmountDue.
+    """
+
+    id: str
+    type: str
+    number: str  # Xero numbers a receive prepayment from the invoice sequence (its Reference too)
+    contact_id: str
+    bank_account_id: str
+    bank_transaction_id: str
+    date: date
+    status: str  # AUTHORISED, PAID (no credit left), VOIDED
+    currency: str
+    line_amount_types: str
+    lines: list[LineItem]
+    sub_total: Decimal
+    total_tax: Decimal
+    total: Decimal
+    remaining_credit: Decimal
+    updated_ms: int
+    currency_rate: Decimal = ONE
+    reference: str | None = None
+    allocation_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BatchPayment:
+    """Several payments made as one (one line on the bank statement); RECBATCH for sales invoices."""
+
+    id: str
+    type: str  # RECBATCH, PAYBATCH
+    account_id: str
+    date: date
+    total: Decimal
+    updated_ms: int
+    payment_ids: list[str] = field(default_factory=list)
+    reference: str | None = None
+    status: str = "AUTHORISED"
+    is_reconciled: bool = False
+
+
+@dataclass(slots=True)
+class Item:
+    """A product or service (``/Items``): what an invoice line's ItemCode fills in."""
+
+    id: str
+    code: str
+    name: str
+    updated_ms: int
+    description: str | None = None
+    purchase_description: str | None = None
+    is_sold: bool = True
+    is_purchased: bool = True
+    sales_unit_price: Decimal | None = None
+    sales_account_code: str | None = None
+    sales_tax_type: str | None = None
+    purchase_unit_price: Decimal | None = None
+    purchase_account_code: str | None = None
+    purchase_tax_type: str | None = None
+
+
+@dataclass(slots=True)
+class HistoryRecord:
+    """One line of a document's "History and notes": a change the ledger made, or a note."""
+
+    id: str
+    record_id: str  # the invoice, payment, contact... it belongs to
+    changes: str  # "Created", "Approved", "Note"...
+    details: str
+    date_ms: int
+    user: str = "System Generated"

@@ -6,8 +6,9 @@ Accounts Receivable) and later allocated to that customer's invoices through
 ``PUT /Overpayments/{id}/Allocations``: the invoice's AmountDue falls and AmountCredited
 rises, and the overpayment's RemainingCredit falls until it is PAID.
 
-Xero's Prepayments (RECEIVE-PREPAYMENT) are not modelled: Xero gives a prepayment no
-Reference of its own, so the connector could not find its own write again.
+Prepayments (RECEIVE-PREPAYMENT) are in :mod:`connector.sandbox.xero.prepayments`. (The
+connector itself does not write them: Xero gives a prepayment no Reference of its own, only
+the invoice number it assigns, so the connector could not find its own write again.)
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from datetime import date
 from decimal import Decimal
 
 from connector.sandbox.xero.banking import BankingRules
-from connector.sandbox.xero.model import ZERO, Allocation, BankTransaction, LineItem, Overpayment, money
-from connector.sandbox.xero.tenant import LedgerError, LineInput, NotFound, Tenant
+from connector.sandbox.xero.model import ZERO, Allocation, BankTransaction, Invoice, LineItem, Overpayment, money
+from connector.sandbox.xero.tenant import LedgerError, LineInput, Tenant
 
 OVERPAYMENT_TYPES = ("RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
 # Real Xero wording where it is known (xero-php#335 quotes the first two), plain otherwise.
@@ -52,17 +53,10 @@ class OverpaymentRules(BankingRules):
         del line_amount_types
         with self.lock:
             tenant = self.tenant(tenant_id)
-            errors: list[str] = []
-            if type != "RECEIVE-OVERPAYMENT":
-                errors.append(f"The sandbox creates RECEIVE-OVERPAYMENT overpayments, not {type}")
-            if status != "AUTHORISED":
-                errors.append("Bank transactions are created AUTHORISED")
-            account = tenant.account(bank_account_id, bank_account_code)
-            if account is None:
-                errors.append("The bank account could not be found")
-            elif not account.is_bank:
-                errors.append("The BankAccount must be an account of type BANK")
-            elif account.status != "ACTIVE":
+            account, errors = self._bank_account_checked(
+                tenant, type, ("RECEIVE-OVERPAYMENT",), "overpayments", status, bank_account_id, bank_account_code
+            )
+            if account is not None and account.is_bank and account.status != "ACTIVE":
                 errors.append(f"Account code '{account.code}' has been archived, or deleted.")
             if len(lines) != 1:
                 errors.append("An overpayment must have exactly one line item")
@@ -99,28 +93,12 @@ class OverpaymentRules(BankingRules):
                 currency_rate=rate,
                 reference=reference,
             )
-            tx = BankTransaction(
-                id=overpayment.bank_transaction_id,
-                type=type,
-                bank_account_id=account.id,
-                date=when,
-                status="AUTHORISED",
-                currency=code,
-                line_amount_types="NoTax",
-                lines=[line],
-                sub_total=amount,
-                total_tax=ZERO,
-                total=amount,
-                updated_ms=self.now_ms(),
-                contact_id=contact.id,
-                reference=reference,
-                currency_rate=rate,
-                is_reconciled=is_reconciled,
-                overpayment_id=overpayment.id,
-            )
             tenant.overpayments[overpayment.id] = overpayment
-            tenant.bank_transactions[tx.id] = tx
-            tenant.version += 1
+            tx = self._add_bank_transaction(
+                tenant, type, account, contact, when, code, rate, "NoTax", ([line], amount, ZERO, amount),
+                reference=reference, is_reconciled=is_reconciled,
+                tx_id=overpayment.bank_transaction_id, overpayment_id=overpayment.id,
+            )
             self._record("overpayment", tenant, overpayment.id)
             return tx
 
@@ -133,36 +111,18 @@ class OverpaymentRules(BankingRules):
         pending: dict[str, Decimal],
     ) -> list[str]:
         """Why Xero would refuse this allocation; ``pending`` tracks earlier ones in the batch."""
-        overpayment = tenant.overpayments.get(overpayment_id.lower())
-        inv = tenant.find_invoice(invoice_ref) if invoice_ref else None
-        if overpayment is None:
-            return ["The overpayment could not be found"]
-        if inv is None:
-            return ["Invoice could not be found"]
-        errors: list[str] = []
-        if overpayment.status == "VOIDED":
-            errors.append("A voided overpayment cannot be allocated")
-        if inv.status == "PAID":
-            errors.append(MSG_ALLOCATE_PAID)
-        elif inv.status != "AUTHORISED":
-            errors.append("Overpayments can only be allocated to Authorised invoices")
-        if inv.type != "ACCREC":
-            errors.append("A received overpayment can only be allocated to a sales invoice")
-        if inv.contact_id != overpayment.contact_id:
-            errors.append("The overpayment and the invoice must be for the same contact")
-        if inv.currency != overpayment.currency:
-            errors.append("The overpayment and the invoice must be in the same currency")
-        if amount is None or amount <= 0:
-            errors.append("Allocation amount must be greater than zero")
-        else:
-            if amount > overpayment.remaining_credit - pending.get(overpayment.id, ZERO):
-                errors.append(MSG_ALLOCATE_ABOVE_CREDIT)
-            if inv.status == "AUTHORISED" and amount > inv.amount_due - pending.get(inv.id, ZERO):
-                errors.append(MSG_ALLOCATE_ABOVE_DUE)
-        if not errors and amount is not None:
-            pending[overpayment.id] = pending.get(overpayment.id, ZERO) + amount
-            pending[inv.id] = pending.get(inv.id, ZERO) + amount
-        return errors
+        return self._check_credit_allocation(
+            tenant,
+            tenant.overpayments.get(overpayment_id.lower()),
+            "overpayment",
+            invoice_ref,
+            amount,
+            pending,
+            _overpayment_refusals,
+            above_credit=MSG_ALLOCATE_ABOVE_CREDIT,
+            above_due=MSG_ALLOCATE_ABOVE_DUE,
+            due_only_if_authorised=True,
+        )
 
     def allocate_overpayment(
         self,
@@ -175,30 +135,32 @@ class OverpaymentRules(BankingRules):
         """Apply part of an overpayment to an invoice: the invoice's AmountDue falls."""
         with self.lock:
             tenant = self.tenant(tenant_id)
-            overpayment = tenant.overpayments.get(overpayment_id.lower())
-            if overpayment is None:
-                raise NotFound("The resource you're looking for cannot be found")
-            value = money(amount)
-            errors = self.check_overpayment_allocation(tenant, overpayment.id, invoice_id, value, {})
-            if errors:
-                raise LedgerError(*errors)
-            inv = tenant.find_invoice(invoice_id)
-            assert inv is not None
-            when = date or self.today(tenant_id)
-            allocation = Allocation(
-                self.new_id(), "", inv.id, value, when, self.now_ms(), overpayment_id=overpayment.id
+            overpayment, inv, allocation = self._allocate_credit(
+                tenant,
+                tenant.overpayments.get(overpayment_id.lower()),
+                invoice_id,
+                amount,
+                date,
+                self.check_overpayment_allocation,
             )
-            tenant.allocations[allocation.id] = allocation
-            overpayment.allocation_ids.append(allocation.id)
-            inv.allocation_ids.append(allocation.id)
-            overpayment.remaining_credit -= value
             if overpayment.remaining_credit == 0:
                 overpayment.status = "PAID"
             overpayment.updated_ms = self.now_ms()
-            inv.amount_credited += value
-            self._settle_check(tenant, inv)
             self._touch_invoice(tenant, inv)
             return allocation
+
+
+def _overpayment_refusals(overpayment: Overpayment, inv: Invoice) -> list[str]:
+    errors: list[str] = []
+    if overpayment.status == "VOIDED":
+        errors.append("A voided overpayment cannot be allocated")
+    if inv.status == "PAID":
+        errors.append(MSG_ALLOCATE_PAID)
+    elif inv.status != "AUTHORISED":
+        errors.append("Overpayments can only be allocated to Authorised invoices")
+    if inv.type != "ACCREC":
+        errors.append("A received overpayment can only be allocated to a sales invoice")
+    return errors
 
 
 def _line_amount(line: LineInput) -> Decimal:

@@ -4,7 +4,11 @@ Xero evaluates ``where`` as a .NET-like expression. The sandbox understands the 
 integrations use: comparisons (``== != > >= < <=``) between a field path and a literal
 (``"text"``, numbers, ``true``/``false``, ``null``, ``Guid("...")``,
 ``DateTime(2024,1,31[,h,m,s])``), string methods ``.Contains/.StartsWith/.EndsWith("x")``,
-``AND``/``OR``/``&&``/``||``, ``NOT``/``!`` and parentheses. Anything else is a 400, like Xero.
+``.ToLower()``/``.ToUpper()`` before a comparison, ``AND``/``OR``/``&&``/``||``, ``NOT``/``!`` and
+parentheses. Anything else is a 400 ``QueryParseException``, like Xero; so is comparing a field
+with a literal of another type (``AmountDue>"0"``: .NET's "Operator '>' incompatible with
+operand types 'Decimal' and 'String'"), a ``Guid("…")`` that is not a GUID (any .NET format is
+one: ``N``, ``D``, ``B``, ``P``) and a ``DateTime(…)`` that is not a date.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from connector.sandbox.xero.model import parse_guid
 
 Getter = Callable[[Any], Any]
 Predicate = Callable[[Any], bool]
@@ -65,6 +71,9 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
     "<": lambda a, b: a is not None and b is not None and a < b,
     "<=": lambda a, b: a is not None and b is not None and a <= b,
 }
+_CASE: dict[str, Callable[[str], str]] = {"tolower": str.lower, "toupper": str.upper}
+#: How deep parentheses and NOTs may nest (a bound, so no expression can exhaust the stack).
+_MAX_DEPTH = 64
 _METHODS: dict[str, Callable[[str, str], bool]] = {
     "contains": lambda a, b: b.lower() in a.lower(),
     "startswith": lambda a, b: a.lower().startswith(b.lower()),
@@ -76,6 +85,7 @@ class _Parser:
     def __init__(self, text: str, fields: Mapping[str, Getter]) -> None:
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.depth = 0
         self.fields = {k.lower(): v for k, v in fields.items()}
 
     def peek(self) -> _Tok | None:
@@ -118,16 +128,22 @@ class _Parser:
         return parts[0] if len(parts) == 1 else (lambda obj: all(p(obj) for p in parts))
 
     def unary(self) -> Predicate:
-        if self.at("NOT", "!"):
-            self.take()
-            inner = self.unary()
-            return lambda obj: not inner(obj)
-        if self.at("("):
-            self.take()
-            inner = self.or_expr()
-            self.expect(")")
-            return inner
-        return self.comparison()
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise QueryError("the expression is nested too deeply")
+        try:
+            if self.at("NOT", "!"):
+                self.take()
+                inner = self.unary()
+                return lambda obj: not inner(obj)
+            if self.at("("):
+                self.take()
+                inner = self.or_expr()
+                self.expect(")")
+                return inner
+            return self.comparison()
+        finally:
+            self.depth -= 1
 
     def comparison(self) -> Predicate:
         path = [self.take_name()]
@@ -143,24 +159,31 @@ class _Parser:
         getter = self.fields.get(field)
         if getter is None:
             raise QueryError(f"No property or field '{'.'.join(path)}' exists")
+        shown = ".".join(path)
+        if method in _CASE:  # Name.ToLower()=="acme"
+            self.expect("(")
+            self.expect(")")
+            case, plain = _CASE[method], getter
+            getter = lambda obj: _cased(plain(obj), case, shown)  # noqa: E731
+            method = None
         if method is not None:
             fn = _METHODS.get(method)
             if fn is None:
-                raise QueryError(f"unsupported method {method}")
+                raise QueryError(f"No applicable method '{method}' exists")
             self.expect("(")
             needle = self.literal()
             self.expect(")")
             if not isinstance(needle, str):
                 raise QueryError(f"{method} takes a string")
-            return lambda obj: isinstance(v := getter(obj), str) and fn(v, needle)
-        if self.peek() is None:  # a bare boolean field: "SentToContact"
-            return lambda obj: bool(getter(obj))
+            return lambda obj: _called(getter(obj), fn, needle, shown, method)
+        if self.peek() is None or self.at("AND", "OR", "&&", "||", ")"):  # a bare boolean field
+            return lambda obj: _truth(getter(obj), shown)
         op = self.take().text
         cmp = _CMP.get(op)
         if cmp is None:
             raise QueryError(f"unknown operator {op!r}")
         value = self.literal()
-        return lambda obj: cmp(_coerce(getter(obj), value), value)
+        return lambda obj: _compare(getter(obj), value, cmp, op, shown)
 
     def take_name(self) -> str:
         tok = self.take()
@@ -171,9 +194,18 @@ class _Parser:
     def literal(self) -> Any:
         tok = self.take()
         if tok.kind == "string":
-            return bytes(tok.text[1:-1], "utf-8").decode("unicode_escape")
+            try:
+                return tok.text[1:-1].encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
+            except (UnicodeError, ValueError):
+                try:
+                    return bytes(tok.text[1:-1], "utf-8").decode("unicode_escape")
+                except (UnicodeError, ValueError):
+                    raise QueryError(f"unreadable string literal {tok.text[:40]!r}") from None
         if tok.kind == "number":
-            return Decimal(tok.text)
+            try:
+                return Decimal(tok.text)
+            except InvalidOperation:
+                raise QueryError(f"unreadable number {tok.text[:40]!r}") from None
         if tok.kind != "name":
             raise QueryError(f"expected a value, found {tok.text!r}")
         word = tok.text.lower()
@@ -185,7 +217,13 @@ class _Parser:
             self.expect("(")
             inner = self.literal()
             self.expect(")")
-            return str(inner).lower()
+            guid = parse_guid(inner) if isinstance(inner, str) else None
+            if guid is None:
+                raise QueryError(
+                    "Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx): "
+                    f"{str(inner)[:60]!r}"
+                )
+            return _Guid(guid)
         if word == "datetime":
             if self.at("."):  # DateTime.Parse("2024-01-31")
                 self.take()
@@ -193,19 +231,91 @@ class _Parser:
                 self.expect("(")
                 text = self.literal()
                 self.expect(")")
-                return _aware(datetime.fromisoformat(str(text)))
+                try:
+                    return _aware(datetime.fromisoformat(str(text)))
+                except ValueError:
+                    raise QueryError(f"String was not recognized as a valid DateTime: {str(text)[:40]!r}") from None
             self.expect("(")
-            parts = [int(self.literal())]
+            parts = [self._whole()]
             while self.at(","):
                 self.take()
-                parts.append(int(self.literal()))
+                parts.append(self._whole())
             self.expect(")")
-            return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+            if not 3 <= len(parts) <= 7:
+                raise QueryError("DateTime takes year, month, day and optionally hour, minute, second")
+            try:
+                return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+            except (ValueError, OverflowError):
+                raise QueryError("Year, Month, and Day parameters describe an un-representable DateTime.") from None
         raise QueryError(f"unknown value {tok.text!r}")
+
+    def _whole(self) -> int:
+        value = self.literal()
+        if not isinstance(value, Decimal) or value != value.to_integral_value() or abs(value) > 10**6:
+            raise QueryError("DateTime takes whole numbers")
+        return int(value)
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class _Guid(str):
+    """A ``Guid("…")`` literal (canonical form): compared with id fields, never with text."""
+
+    __slots__ = ()
+
+
+def _kind(value: Any) -> str:
+    """The .NET type name Xero's error would give a value (for type checks)."""
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int | Decimal):
+        return "Decimal"
+    if isinstance(value, datetime | date):
+        return "DateTime"
+    if isinstance(value, _Guid):
+        return "Guid"
+    return "String"
+
+
+def _compare(field_value: Any, literal: Any, cmp: Callable[[Any, Any], bool], op: str, field: str) -> bool:
+    """``field op literal``; a literal of another type than the field is Xero's 400."""
+    if field_value is None or literal is None:
+        return cmp(field_value, literal)
+    left, right = _kind(field_value), _kind(literal)
+    if left == "String" and field.lower().endswith("id"):
+        left = "Guid"  # InvoiceID, Contact.ContactID...: ids are Guids to Xero, never text
+    if left != right:
+        raise QueryError(f"Operator '{op}' incompatible with operand types '{left}' and '{right}' ({field})")
+    if left == "Boolean" and op not in ("==", "!="):
+        raise QueryError(f"Operator '{op}' incompatible with operand types 'Boolean' and 'Boolean' ({field})")
+    try:
+        return cmp(_coerce(field_value, literal), literal)
+    except TypeError:
+        raise QueryError(f"Operator '{op}' incompatible with operand types '{left}' and '{right}' ({field})") from None
+
+
+def _called(value: Any, fn: Callable[[str, str], bool], needle: str, field: str, method: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, str) or isinstance(value, _Guid):
+        raise QueryError(f"No applicable method '{method}' exists in type '{_kind(value)}' ({field})")
+    return fn(value, needle)
+
+
+def _cased(value: Any, case: Callable[[str], str], field: str) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise QueryError(f"No applicable method exists in type '{_kind(value)}' ({field})")
+    return case(value)
+
+
+def _truth(value: Any, field: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise QueryError(f"Expression of type 'Boolean' expected, found '{_kind(value)}' ({field})")
 
 
 def _coerce(field_value: Any, literal: Any) -> Any:

@@ -9,7 +9,6 @@ Deleted and voided records move nothing. Amounts are in the bank account's own c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -44,23 +43,28 @@ def payment_bank_amount(p: Payment, t: Tenant) -> Decimal:
     return p.amount
 
 
-def _movements(t: Tenant, account_id: str) -> Iterator[tuple[date, Decimal]]:
-    """Every dated, signed movement of money in one bank account."""
+def _movements(t: Tenant) -> dict[str, list[tuple[date, Decimal]]]:
+    """Every dated, signed movement of money, by bank account id (one pass over the books)."""
+    moves: dict[str, list[tuple[date, Decimal]]] = {}
     for p in t.payments.values():
-        if p.account_id == account_id and p.status == "AUTHORISED":
+        if p.status == "AUTHORISED":
             value = payment_bank_amount(p, t)
-            yield p.date, -value if p.payment_type in _OUT_PAYMENTS else value
+            moves.setdefault(p.account_id, []).append((p.date, -value if p.payment_type in _OUT_PAYMENTS else value))
     for tx in t.bank_transactions.values():
-        if tx.bank_account_id == account_id and tx.status == "AUTHORISED":
-            yield tx.date, tx.total if tx.type.startswith("RECEIVE") else -tx.total
+        if tx.status == "AUTHORISED":
+            moves.setdefault(tx.bank_account_id, []).append(
+                (tx.date, tx.total if tx.type.startswith("RECEIVE") else -tx.total)
+            )
+    return moves
 
 
 def bank_summary(t: Tenant, from_date: date, to_date: date) -> list[BankLine]:
     """The report's rows, one per bank account, ordered by name as Xero lists them."""
+    moves = _movements(t)
     lines = []
     for account in sorted((a for a in t.accounts.values() if a.is_bank), key=lambda a: a.name):
         opening = received = spent = ZERO
-        for on, value in _movements(t, account.id):
+        for on, value in moves.get(account.id, ()):
             if on < from_date:
                 opening += value
             elif on <= to_date:

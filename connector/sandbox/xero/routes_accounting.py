@@ -28,6 +28,7 @@ from connector.sandbox.xero.routes_common import (
     current_tenant,
     elements_of,
     envelope,
+    id_param,
     if_modified_since,
     list_response,
     not_found,
@@ -35,6 +36,7 @@ from connector.sandbox.xero.routes_common import (
     paging,
     read_body,
     summarize_errors,
+    unitdp,
     write_batch,
 )
 from connector.sandbox.xero.state import LedgerError
@@ -43,6 +45,7 @@ from connector.sandbox.xero.web import json_response, sandbox
 
 # --- organisation, accounts, contacts ----------------------------------------------------------
 @accounting.route("/Organisation", methods=["GET"])
+@accounting.route("/Organisations", methods=["GET"])  # what pyxero asks for; Xero answers both
 def get_organisation() -> Response:
     return json_response(envelope("Organisations", [wire.organisation(current_tenant().org)]))
 
@@ -72,7 +75,7 @@ def get_account(account_id: str) -> Response:
 @accounting.route("/Contacts", methods=["GET"])
 def get_contacts() -> Response:
     t = current_tenant()
-    ids = {i.lower() for i in csv_param("IDs")}
+    ids = set(id_param("IDs"))
     search = (request.args.get("searchTerm") or "").lower()
     include_archived = wire.parse_bool(request.args.get("includeArchived"))
     summary = wire.parse_bool(request.args.get("summaryOnly"))
@@ -97,7 +100,7 @@ def get_contacts() -> Response:
 @accounting.route("/Contacts/<contact_id>", methods=["GET"])
 def get_contact(contact_id: str) -> Response:
     t = current_tenant()
-    contact = t.contacts.get(contact_id.lower()) or next(
+    contact = t.contacts.get(wire.id_key(contact_id)) or next(
         (c for c in t.contacts.values() if c.number == contact_id), None
     )
     if contact is None:
@@ -105,18 +108,37 @@ def get_contact(contact_id: str) -> Response:
     return json_response(envelope("Contacts", [wire.contact(contact)]))
 
 
-@accounting.route("/Contacts", methods=["PUT"])
+@accounting.route("/Contacts", methods=["PUT", "POST"])
 def put_contacts() -> Response:
+    """PUT creates; POST creates, or updates the contact an element names by ContactID (or,
+    failing that, by its exact Name), as Xero's update-or-create does."""
     sb, t = sandbox(), current_tenant()
+    updating = request.method == "POST"
+
+    def parse(el: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        kwargs, errors = inputs.contact(el)
+        if updating:
+            guid = wire.parse_guid(el.get("ContactID"))
+            if el.get("ContactID") not in (None, "") and guid is None:
+                errors.append("ContactID is not a valid ID")
+            existing = t.contacts.get(guid or "") if guid else t.contact_by_name(kwargs["name"] or "")
+            if guid and existing is None:
+                errors.append("The contact does not exist or is not valid.")
+            if existing is not None:
+                kwargs["__update__"] = existing.id
+        return kwargs, errors
 
     def apply(kw: dict[str, Any]) -> Any:
+        if "__update__" in kw:
+            contact_id = kw.pop("__update__")
+            return sb.ledger.update_contact(t.id, contact_id, **kw)
         name = kw.pop("name")
         return sb.ledger.create_contact(t.id, name, **{k: v for k, v in kw.items() if v is not None})
 
     return write_batch(
         "Contacts",
         elements_of(read_body(), "Contacts"),
-        inputs.contact,
+        parse,
         lambda _e, kw: inputs.echo_contact(kw),
         apply,
         wire.contact,
@@ -131,16 +153,16 @@ def get_invoices() -> Response:
     sb, t = sandbox(), current_tenant()
     args = request.args
     summary = wire.parse_bool(args.get("summaryOnly"))
-    unitdp = 4 if args.get("unitdp") == "4" else 2
+    places = unitdp()
     try:
         page, size = paging()
         query = InvoiceQuery(
             since_ms=if_modified_since(),
             where=args.get("where"),
             order=args.get("order"),
-            ids=csv_param("IDs"),
+            ids=id_param("IDs"),
             numbers=csv_param("InvoiceNumbers"),
-            contact_ids=csv_param("ContactIDs"),
+            contact_ids=id_param("ContactIDs"),
             statuses=tuple(s.upper() for s in csv_param("Statuses")),
             search=args.get("searchTerm") or None,
             created_by=g.grant.client_id if wire.parse_bool(args.get("createdByMyApp")) else None,
@@ -149,7 +171,7 @@ def get_invoices() -> Response:
             matched = sb.query_cache.invoices(t, query)
             chunk, pagination = page_of(matched, page, size)
             view = "summary" if summary else ("full" if page is not None else "list")
-            document = envelope("Invoices", [wire.invoice(inv, t, view, unitdp) for inv in chunk], pagination)
+            document = envelope("Invoices", [wire.invoice(inv, t, view, places) for inv in chunk], pagination)
     except QueryError as exc:
         return bad_query(exc)
     return json_response(document)
@@ -158,12 +180,11 @@ def get_invoices() -> Response:
 @accounting.route("/Invoices/<ref>", methods=["GET"])
 def get_invoice(ref: str) -> Response:
     t = current_tenant()
-    unitdp = 4 if request.args.get("unitdp") == "4" else 2
     with sandbox().ledger.lock:
         inv = t.find_invoice(ref)
         if inv is None:
             return not_found()
-        document = envelope("Invoices", [wire.invoice(inv, t, "full", unitdp)])
+        document = envelope("Invoices", [wire.invoice(inv, t, "full", unitdp())])
     return json_response(document)
 
 
@@ -173,14 +194,14 @@ def _create_invoice(kw: dict[str, Any]) -> Any:
 
 @accounting.route("/Invoices", methods=["PUT"])
 def put_invoices() -> Response:
-    t = current_tenant()
+    t, places = current_tenant(), unitdp()
     return write_batch(
         "Invoices",
         elements_of(read_body(), "Invoices"),
-        inputs.invoice,
+        lambda el: inputs.invoice(el, places),
         inputs.echo_invoice,
         _create_invoice,
-        lambda inv: wire.invoice(inv, t),
+        lambda inv: wire.invoice(inv, t, "full", places),
         "HasErrors",
         summarize_errors(),
     )
@@ -189,15 +210,18 @@ def put_invoices() -> Response:
 @accounting.route("/Invoices", methods=["POST"])
 def post_invoices() -> Response:
     """Update or create: an element naming an existing invoice updates it."""
-    sb, t = sandbox(), current_tenant()
+    sb, t, places = sandbox(), current_tenant(), unitdp()
 
     def parse(el: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         ref = wire.parse_guid(el.get("InvoiceID")) or el.get("InvoiceNumber")
         existing = t.find_invoice(str(ref)) if ref else None
         if existing is not None:
-            kwargs, errors = inputs.invoice_update(el)
+            kwargs, errors = inputs.invoice_update(el, places)
             return {"__update__": existing.id, **kwargs}, errors
-        return inputs.invoice(el)
+        if el.get("InvoiceID") not in (None, ""):
+            # Xero: naming an invoice that is not there is an error, not a new invoice.
+            return {}, ["Invoice could not be found"]
+        return inputs.invoice(el, places)
 
     def apply(kw: dict[str, Any]) -> Any:
         if "__update__" in kw:
@@ -211,7 +235,7 @@ def post_invoices() -> Response:
         parse,
         inputs.echo_invoice,
         apply,
-        lambda inv: wire.invoice(inv, t),
+        lambda inv: wire.invoice(inv, t, "full", places),
         "HasErrors",
         summarize_errors(),
     )
@@ -228,7 +252,7 @@ def post_invoice(ref: str) -> Response:
         inv = t.find_invoice(ref)
         if inv is None:
             return not_found()
-        kwargs, errors = inputs.invoice_update(elements[0])
+        kwargs, errors = inputs.invoice_update(elements[0], unitdp())
         if not errors:
             try:
                 inv = sb.ledger.update_invoice(t.id, inv.id, **kwargs)
@@ -239,5 +263,5 @@ def post_invoice(ref: str) -> Response:
             return json_response(
                 wire.validation_error([{**echo, "ValidationErrors": wire.errors_list(errors)}]), 400
             )
-        document = envelope("Invoices", [wire.invoice(inv, t)])
+        document = envelope("Invoices", [wire.invoice(inv, t, "full", unitdp())])
     return json_response(document)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, request
 
-from connector.sandbox.xero import inputs, wire
+from connector.sandbox.xero import inputs, wire, xmlwire
 from connector.sandbox.xero.listing import Getter, simple_list
 from connector.sandbox.xero.model import money
 from connector.sandbox.xero.query import QueryError
@@ -62,12 +62,19 @@ def bad_body(message: str) -> Response:
 
 
 def read_body() -> Any:
+    """The request body as JSON gives it, from JSON or from Xero's XML (what pyxero sends):
+    ``None`` when there is none or it is neither (``elements_of`` turns that into a 400)."""
     raw = request.get_data()
     if not raw:
         return None
+    if xmlwire.looks_like_xml(raw, request.mimetype):
+        try:
+            return xmlwire.parse_body(raw)
+        except xmlwire.XmlBodyError:
+            return None
     try:
         return json.loads(raw, parse_float=Decimal)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None  # not JSON: elements_of() turns this into a 400
 
 
@@ -83,23 +90,40 @@ def elements_of(body: Any, key: str) -> list[Any] | None:
     return None
 
 
+def unitdp() -> int:
+    """``unitdp=4`` opts in to four decimal places for unit amounts, in and out (default two)."""
+    return 4 if (request.args.get("unitdp") or "").strip() == "4" else 2
+
+
 def summarize_errors() -> bool:
     return wire.parse_bool(request.args.get("summarizeErrors"), default=True)
 
 
 def csv_param(name: str) -> tuple[str, ...]:
-    raw = request.args.get(name) or ""
-    return tuple(part.strip().strip('"') for part in raw.split(",") if part.strip().strip('"'))
+    """A comma-separated list; the SDK's repeated ``name=a&name=b`` form is read too."""
+    parts = []
+    for raw in request.args.getlist(name):
+        parts.extend(part.strip().strip('"') for part in raw.split(","))
+    return tuple(p for p in parts if p)
+
+
+def id_param(name: str) -> tuple[str, ...]:
+    """A list of ids (``IDs``, ``ContactIDs``…) as the books key them: any .NET GUID format
+    (``N``, ``D``, ``B``, ``P``) reads as the same id."""
+    return tuple(wire.id_key(part) for part in csv_param(name))
 
 
 def paging() -> tuple[int | None, int]:
+    """``page`` (1-based; paging is on only when it is given) and ``pageSize``: default 100, at
+    most 1000 (Xero, from July 2024: "a custom pagesize … up to a maximum pagesize of 1000";
+    a larger one is served as 1000 and the ``pagination`` object says so)."""
     page_text, size_text = request.args.get("page"), request.args.get("pageSize")
     try:
         page = max(1, int(page_text)) if page_text else None
         size = int(size_text) if size_text else DEFAULT_PAGE_SIZE
     except ValueError:
         raise QueryError("page and pageSize must be whole numbers") from None
-    return page, min(max(size, 1), MAX_PAGE_SIZE)
+    return min(page, 10**9) if page else None, min(max(size, 1), MAX_PAGE_SIZE)
 
 
 def if_modified_since() -> int | None:

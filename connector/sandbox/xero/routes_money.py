@@ -16,6 +16,7 @@ from connector.sandbox.xero.listing import (
     payment_fields,
 )
 from connector.sandbox.xero.overpayments import OVERPAYMENT_TYPES
+from connector.sandbox.xero.prepayments import PREPAYMENT_TYPES
 from connector.sandbox.xero.routes_common import (
     accounting,
     allocation_batch,
@@ -28,6 +29,7 @@ from connector.sandbox.xero.routes_common import (
     not_found,
     read_body,
     summarize_errors,
+    unitdp,
     write_batch,
 )
 from connector.sandbox.xero.state import LedgerError, NotFound
@@ -186,11 +188,12 @@ def put_bank_transfers() -> Response:
 @accounting.route("/BankTransactions", methods=["GET"])
 def get_bank_transactions() -> Response:
     t = current_tenant()
+    places = unitdp()
     return list_response(
         "BankTransactions",
         t.bank_transactions.values(),
         bank_transaction_fields(t),
-        lambda b: wire.bank_transaction(b, t),
+        lambda b: wire.bank_transaction(b, t, places),
         updated=lambda b: b.updated_ms,
     )
 
@@ -201,28 +204,35 @@ def get_bank_transaction(transaction_id: str) -> Response:
     tx = t.bank_transactions.get(transaction_id.lower())
     if tx is None:
         return not_found()
-    return json_response(envelope("BankTransactions", [wire.bank_transaction(tx, t)]))
+    return json_response(envelope("BankTransactions", [wire.bank_transaction(tx, t, unitdp())]))
 
 
 @accounting.route("/BankTransactions", methods=["PUT"])
 def put_bank_transactions() -> Response:
-    """SPEND and RECEIVE money, and RECEIVE-OVERPAYMENT (which creates an Overpayment)."""
-    sb, t = sandbox(), current_tenant()
+    """SPEND and RECEIVE money, RECEIVE-OVERPAYMENT (which creates an Overpayment) and
+    RECEIVE-PREPAYMENT (which creates a Prepayment)."""
+    sb, t, places = sandbox(), current_tenant(), unitdp()
 
     def create(kw: dict[str, Any]) -> Any:
         if kw["type"] in OVERPAYMENT_TYPES:
             return sb.ledger.create_overpayment(t.id, **kw)
+        if kw["type"] in PREPAYMENT_TYPES:
+            return sb.ledger.create_prepayment(t.id, **kw)
         return sb.ledger.create_bank_transaction(t.id, **kw)
 
+    raw = elements_of(read_body(), "BankTransactions")
+    # An element without a Type Xero knows cannot be answered element by element (the answer's
+    # BankTransaction needs one): the whole request is refused, as summarizeErrors=true does.
+    untyped = any(not isinstance(e, dict) or e.get("Type") not in inputs.BANK_TRANSACTION_TYPES for e in raw or [])
     return write_batch(
         "BankTransactions",
-        elements_of(read_body(), "BankTransactions"),
-        inputs.bank_transaction,
+        raw,
+        lambda el: inputs.bank_transaction(el, places),
         lambda _e, kw: inputs.echo_bank_transaction(kw),
         create,
-        lambda b: wire.bank_transaction(b, t),
+        lambda b: wire.bank_transaction(b, t, places),
         None,
-        summarize_errors(),
+        summarize_errors() or untyped,
     )
 
 
@@ -230,11 +240,12 @@ def put_bank_transactions() -> Response:
 @accounting.route("/CreditNotes", methods=["GET"])
 def get_credit_notes() -> Response:
     t = current_tenant()
+    places = unitdp()
     return list_response(
         "CreditNotes",
         t.credit_notes.values(),
         credit_note_fields(t),
-        lambda n: wire.credit_note(n, t),
+        lambda n: wire.credit_note(n, t, places),
         updated=lambda n: n.updated_ms,
     )
 
@@ -248,20 +259,20 @@ def get_credit_note(note_id: str) -> Response:
         )
         if note is None:
             return not_found()
-        document = envelope("CreditNotes", [wire.credit_note(note, t)])
+        document = envelope("CreditNotes", [wire.credit_note(note, t, unitdp())])
     return json_response(document)
 
 
 @accounting.route("/CreditNotes", methods=["PUT"])
 def put_credit_notes() -> Response:
-    sb, t = sandbox(), current_tenant()
+    sb, t, places = sandbox(), current_tenant(), unitdp()
     return write_batch(
         "CreditNotes",
         elements_of(read_body(), "CreditNotes"),
-        inputs.credit_note,
+        lambda el: inputs.credit_note(el, places),
         lambda _e, kw: inputs.echo_credit_note(kw),
         lambda kw: sb.ledger.create_credit_note(t.id, **kw),
-        lambda n: wire.credit_note(n, t),
+        lambda n: wire.credit_note(n, t, places),
         "HasErrors",
         summarize_errors(),
     )

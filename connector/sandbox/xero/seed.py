@@ -12,6 +12,7 @@ once, so 100,000 invoices take a couple of seconds.
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +28,7 @@ from connector.sandbox.xero.model import (
     Contact,
     CreditNote,
     Invoice,
+    Item,
     LineItem,
     Organisation,
     Payment,
@@ -226,7 +228,35 @@ def build_tenant(ledger: Ledger, seed: int, index: int, contacts: int = 25) -> T
         is_supplier=True,
     )
     tenant.contacts[supplier.id] = supplier
+    for item in _items(org, created_ms):
+        tenant.items[item.id] = item
     return tenant
+
+
+def _items(org: Organisation, created_ms: int) -> list[Item]:
+    """Two products every organisation sells (ids derived from the organisation, so seeding's
+    random draws, and every id seeded before, stay what they were)."""
+
+    def make(code: str, name: str, price: str, cost: str | None) -> Item:
+        return Item(
+            id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox/{org.id}/item/{code}")),
+            code=code,
+            name=name,
+            updated_ms=created_ms,
+            description=name,
+            is_purchased=cost is not None,
+            sales_unit_price=Decimal(price),
+            sales_account_code="200",
+            sales_tax_type=org.sales_tax_type,
+            purchase_unit_price=Decimal(cost) if cost is not None else None,
+            purchase_account_code="429" if cost is not None else None,
+            purchase_tax_type="NONE" if cost is not None else None,
+        )
+
+    return [
+        make("CONSULT-HR", "Consulting (per hour)", "150.00", None),
+        make("SUB-MONTHLY", "Monthly subscription", "49.0000", "12.5000"),
+    ]
 
 
 class _Generator:

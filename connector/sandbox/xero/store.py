@@ -1,7 +1,9 @@
 """Ledger <-> JSON, so ``--data FILE`` can carry a demo's books across restarts.
 
 Records are stored as rows under a field list per collection (compact, and fast enough
-for 100,000 invoices): Decimals as strings, dates as ISO strings.
+for 100,000 invoices): Decimals as strings, dates as ISO strings. A file written before a
+collection or a trailing field existed still loads (the collection empty, the field at its
+default); any other difference in the field lists is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ _COLLECTIONS: dict[str, type] = {
     "bank_transactions": model.BankTransaction,
     "bank_transfers": model.BankTransfer,
     "overpayments": model.Overpayment,
+    "prepayments": model.Prepayment,
+    "batch_payments": model.BatchPayment,
+    "items": model.Item,
+    "history": model.HistoryRecord,
 }
 
 
@@ -71,7 +77,8 @@ class _Codec:
         return [v if fn is None else fn(v) for v, fn in zip(values, self.enc, strict=True)]
 
     def obj(self, row: list[Any]) -> Any:
-        return self.cls(*[v if fn is None else fn(v) for v, fn in zip(row, self.dec, strict=True)])
+        """A record from a row; a shorter row (an older file) leaves the trailing fields at their defaults."""
+        return self.cls(*[v if fn is None else fn(v) for v, fn in zip(row, self.dec[: len(row)], strict=True)])
 
 
 _LINES = _Codec(model.LineItem)
@@ -104,7 +111,8 @@ def load_ledger(ledger: Ledger, data: dict[str, Any]) -> None:
     if data.get("format") != FORMAT:
         raise ValueError(f"unsupported sandbox data format {data.get('format')!r}; delete the file to reseed")
     for name, codec in _CODECS.items():
-        if data["fields"].get(name) != codec.names:
+        stored = data["fields"].get(name)
+        if stored is not None and stored != codec.names[: len(stored)]:
             raise ValueError(
                 f"sandbox data file was written by another version ({name}); delete it to reseed"
             )
@@ -118,7 +126,7 @@ def load_ledger(ledger: Ledger, data: dict[str, Any]) -> None:
         )
         for name, codec in _CODECS.items():
             target = getattr(tenant, name)
-            for row in doc[name]:
+            for row in doc.get(name, ()):
                 record = codec.obj(row)
                 target[record.id] = record
         tenant.invoice_numbers = {

@@ -15,12 +15,17 @@ from connector.sandbox.xero.model import (
     Allocation,
     BankTransaction,
     BankTransfer,
+    BatchPayment,
     Contact,
     CreditNote,
+    HistoryRecord,
     Invoice,
+    Item,
     Organisation,
     Overpayment,
     Payment,
+    Prepayment,
+    id_key,
 )
 
 INVOICE_TYPES = ("ACCREC", "ACCPAY")
@@ -104,6 +109,10 @@ class Tenant:
     bank_transactions: dict[str, BankTransaction] = field(default_factory=dict)
     bank_transfers: dict[str, BankTransfer] = field(default_factory=dict)
     overpayments: dict[str, Overpayment] = field(default_factory=dict)
+    prepayments: dict[str, Prepayment] = field(default_factory=dict)
+    batch_payments: dict[str, BatchPayment] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    history: dict[str, HistoryRecord] = field(default_factory=dict)
     currencies: dict[str, Decimal] = field(default_factory=dict)  # code -> default rate vs base
     invoice_numbers: dict[str, str] = field(default_factory=dict)  # ACCREC number -> id
     next_invoice_no: int = 1
@@ -112,6 +121,7 @@ class Tenant:
     version: int = 0  # bumps on every invoice change; list-query caches key on it
     _keys: list[tuple[int, int]] = field(default_factory=list)
     _vals: list[Invoice] = field(default_factory=list)
+    _history_of: dict[str, list[str]] = field(default_factory=dict)  # record id -> history ids, oldest first
 
     @property
     def id(self) -> str:
@@ -122,7 +132,23 @@ class Tenant:
         ordered = sorted(self.invoices.values(), key=attrgetter("updated_ms", "seq"))
         self._vals = ordered
         self._keys = [(inv.updated_ms, inv.seq) for inv in ordered]
+        self._history_of = {}
+        for record in sorted(self.history.values(), key=attrgetter("date_ms")):
+            self._history_of.setdefault(record.record_id, []).append(record.id)
         self.version += 1
+
+    # --- history and notes ----------------------------------------------------------------
+    def add_history(self, record: HistoryRecord) -> None:
+        self.history[record.id] = record
+        self._history_of.setdefault(record.record_id, []).append(record.id)
+
+    def remove_history_of(self, record_id: str) -> None:
+        for history_id in self._history_of.pop(record_id, []):
+            self.history.pop(history_id, None)
+
+    def history_of(self, record_id: str) -> list[HistoryRecord]:
+        """A record's history, newest first (as Xero lists it)."""
+        return [self.history[h] for h in reversed(self._history_of.get(record_id, []))]
 
     def _index_remove(self, inv: Invoice) -> None:
         pos = bisect.bisect_left(self._keys, inv.index_key)
@@ -150,11 +176,24 @@ class Tenant:
     # --- lookups --------------------------------------------------------------------------
     def account(self, account_id: str | None = None, code: str | None = None) -> Account | None:
         if account_id:
-            return self.accounts.get(account_id.lower())
+            return self.accounts.get(id_key(account_id))
         if code is not None:
             for acc in self.accounts.values():
                 if acc.code == code:
                     return acc
+        return None
+
+    def item(self, item_id: str | None = None, code: str | None = None) -> Item | None:
+        """By ItemID (any GUID format) or by Code (Xero takes either in the path)."""
+        if item_id:
+            found = self.items.get(id_key(item_id))
+            if found is not None:
+                return found
+            code = code or item_id
+        if code:
+            for item in self.items.values():
+                if item.code == code:
+                    return item
         return None
 
     def contact_by_name(self, name: str) -> Contact | None:
@@ -165,8 +204,9 @@ class Tenant:
         return None
 
     def find_invoice(self, ref: str) -> Invoice | None:
-        """By InvoiceID, or by InvoiceNumber (Xero accepts either in the path)."""
-        inv = self.invoices.get(ref.lower())
+        """By InvoiceID (in any GUID format), or by InvoiceNumber (Xero accepts either in the path)."""
+        inv = self.invoices.get(id_key(ref))
         if inv is None and ref in self.invoice_numbers:
             inv = self.invoices.get(self.invoice_numbers[ref])
         return inv
+

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from flask import Response, current_app
+from flask import Response, current_app, g, has_request_context, request
 
 from connector.sandbox.common.clock import Clock
 from connector.sandbox.common.faults import FaultInjector
@@ -58,7 +58,20 @@ def sandbox() -> Services:
 
 
 def json_response(document: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """The answer as JSON; the document is kept on ``g`` so the pipeline can write it as XML
+    instead when the client did not ask for JSON (see ``app._finish``)."""
+    if has_request_context():
+        g.wire_document = document
     return Response(wire.dumps(document), status=status, content_type=JSON, headers=headers)
+
+
+def wants_json() -> bool:
+    """Whether the Accept header asks for JSON. Xero answers XML by default (no Accept, ``*/*``,
+    ``application/xml``, ``text/xml`` or anything it cannot give), JSON when asked for it."""
+    best = request.accept_mimetypes.best_match(
+        ["application/xml", "text/xml", "application/json", "text/json"], default="application/xml"
+    )
+    return best in ("application/json", "text/json")
 
 
 def text_response(text: str, status: int, headers: dict[str, str] | None = None) -> Response:

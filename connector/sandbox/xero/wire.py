@@ -22,14 +22,20 @@ from connector.sandbox.xero.model import (
     Allocation,
     BankTransaction,
     BankTransfer,
+    BatchPayment,
     Contact,
     CreditNote,
+    HistoryRecord,
     Invoice,
+    Item,
     LineItem,
     Organisation,
     Overpayment,
     Payment,
+    Prepayment,
 )
+from connector.sandbox.xero.model import id_key as model_id_key
+from connector.sandbox.xero.model import parse_guid as model_parse_guid
 from connector.sandbox.xero.state import Tenant
 
 
@@ -62,6 +68,10 @@ def amount4(value: Decimal) -> str:
 
 def rate(value: Decimal) -> str:
     return Number(format(value.quantize(_Q6), "f"))
+
+
+def rate4(value: Decimal) -> str:
+    return Number(format(value.quantize(_Q4), "f"))
 
 
 def ms_date(value: date) -> str:
@@ -210,8 +220,8 @@ def invoice(inv: Invoice, t: Tenant, view: str = "full", unitdp: int = 2) -> dic
             if t.payments[pid].status != "DELETED"
         ]
         live = [t.allocations[aid] for aid in inv.allocation_ids if not t.allocations[aid].is_deleted]
-        doc["CreditNotes"] = [_invoice_credit(t, a) for a in live if a.overpayment_id is None]
-        doc["Prepayments"] = []
+        doc["CreditNotes"] = [_invoice_credit(t, a) for a in live if a.credit_note_id]
+        doc["Prepayments"] = [_invoice_prepayment(t, a) for a in live if a.prepayment_id is not None]
         doc["Overpayments"] = [_invoice_overpayment(t, a) for a in live if a.overpayment_id is not None]
     doc["AmountDue"] = amount(inv.amount_due)
     doc["AmountPaid"] = amount(inv.amount_paid)
@@ -277,6 +287,18 @@ def _invoice_overpayment(t: Tenant, a: Allocation) -> dict[str, Any]:
     }
 
 
+def _invoice_prepayment(t: Tenant, a: Allocation) -> dict[str, Any]:
+    """A prepayment as the invoice lists it: which one, and how much of it went here."""
+    pp = t.prepayments[a.prepayment_id or ""]
+    return {
+        "PrepaymentID": pp.id,
+        "Date": ms_date(a.date),
+        "AppliedAmount": amount(a.amount),
+        "Total": amount(pp.total),
+        "LineItems": [],
+    }
+
+
 def invoice_ref(inv: Invoice, t: Tenant) -> dict[str, Any]:
     """The invoice as embedded in a payment or allocation."""
     return {
@@ -314,6 +336,8 @@ def payment(p: Payment, t: Tenant) -> dict[str, Any]:
     doc["Account"] = {"AccountID": account.id, "Code": account.code}
     if inv is not None:
         doc["Invoice"] = invoice_ref(inv, t)
+    if p.batch_payment_id is not None:
+        doc["BatchPaymentID"] = p.batch_payment_id
     doc["HasValidationErrors"] = False
     return doc
 
@@ -411,35 +435,41 @@ def organisation(o: Organisation) -> dict[str, Any]:
     }
 
 
-def credit_note(n: CreditNote, t: Tenant) -> dict[str, Any]:
-    doc: dict[str, Any] = {"CreditNoteID": n.id, "CreditNoteNumber": n.number, "Type": n.type}
-    if n.reference is not None:
-        doc["Reference"] = n.reference
-    doc["RemainingCredit"] = amount(n.remaining_credit)
-    doc["Allocations"] = [
-        _note_allocation(t.allocations[a], t) for a in n.allocation_ids if not t.allocations[a].is_deleted
-    ]
-    doc["Payments"] = []
-    doc["HasAttachments"] = False
-    doc["HasErrors"] = False
-    doc["Contact"] = contact_ref(t.contacts[n.contact_id])
-    doc["DateString"] = date_string(n.date)
-    doc["Date"] = ms_date(n.date)
-    doc["Status"] = n.status
-    doc["LineAmountTypes"] = n.line_amount_types
-    doc["LineItems"] = [line_item(li) for li in n.lines]
-    doc["SubTotal"] = amount(n.sub_total)
-    doc["TotalTax"] = amount(n.total_tax)
-    doc["Total"] = amount(n.total)
-    doc["UpdatedDateUTC"] = ms_stamp(n.updated_ms)
-    doc["CurrencyCode"] = n.currency
-    doc["CurrencyRate"] = rate(n.currency_rate)
+def credit_note(n: CreditNote, t: Tenant, unitdp: int = 2) -> dict[str, Any]:
+    doc = _credit(
+        {"CreditNoteID": n.id, "CreditNoteNumber": n.number, "Type": n.type}, n, t, unitdp, HasErrors=False
+    )
     if n.fully_paid_on is not None:
         doc["FullyPaidOnDate"] = ms_date(n.fully_paid_on)
     return doc
 
 
-def _note_allocation(a: Allocation, t: Tenant) -> dict[str, Any]:
+def _credit(
+    doc: dict[str, Any], c: CreditNote | Overpayment | Prepayment, t: Tenant, unitdp: int = 2, **flags: bool
+) -> dict[str, Any]:
+    """What a credit note and an overpayment both show after their ids, in Xero's order: the
+    credit left and where it went, then contact, dates and amounts. ``flags`` follow
+    HasAttachments (a credit note's HasErrors)."""
+    if c.reference is not None:
+        doc["Reference"] = c.reference
+    doc["RemainingCredit"] = amount(c.remaining_credit)
+    doc["Allocations"] = [
+        _allocation_summary(t.allocations[a], t) for a in c.allocation_ids if not t.allocations[a].is_deleted
+    ]
+    doc["Payments"] = []
+    doc["HasAttachments"] = False
+    doc.update(flags)
+    doc["Contact"] = contact_ref(t.contacts[c.contact_id])
+    doc["DateString"] = date_string(c.date)
+    doc["Date"] = ms_date(c.date)
+    _status_and_amounts(doc, c, unitdp)
+    doc["CurrencyCode"] = c.currency
+    doc["CurrencyRate"] = rate(c.currency_rate)
+    return doc
+
+
+def _allocation_summary(a: Allocation, t: Tenant) -> dict[str, Any]:
+    """An allocation as the credit note or overpayment it came from lists it."""
     inv = t.invoices[a.invoice_id]
     return {
         "AllocationID": a.id,
@@ -450,15 +480,23 @@ def _note_allocation(a: Allocation, t: Tenant) -> dict[str, Any]:
 
 
 def allocation(a: Allocation, t: Tenant) -> dict[str, Any]:
+    """An allocation as ``PUT .../Allocations`` answers it, naming the credit note or the
+    overpayment the credit came from."""
     if a.overpayment_id is not None:
-        return overpayment_allocation(a, t)
-    note = t.credit_notes[a.credit_note_id]
+        op = t.overpayments[a.overpayment_id]
+        source: dict[str, Any] = {"Overpayment": {"OverpaymentID": op.id, "Type": op.type}}
+    elif a.prepayment_id is not None:
+        pp = t.prepayments[a.prepayment_id]
+        source = {"Prepayment": {"PrepaymentID": pp.id, "Type": pp.type}}
+    else:
+        note = t.credit_notes[a.credit_note_id]
+        source = {"CreditNote": {"CreditNoteID": note.id, "CreditNoteNumber": note.number, "Type": note.type}}
     return {
         "AllocationID": a.id,
         "Amount": amount(a.amount),
         "Date": ms_date(a.date),
         "Invoice": invoice_ref(t.invoices[a.invoice_id], t),
-        "CreditNote": {"CreditNoteID": note.id, "CreditNoteNumber": note.number, "Type": note.type},
+        **source,
         "IsDeleted": a.is_deleted,
     }
 
@@ -485,7 +523,7 @@ def bank_transfer(b: BankTransfer, t: Tenant) -> dict[str, Any]:
     return doc
 
 
-def bank_transaction(b: BankTransaction, t: Tenant) -> dict[str, Any]:
+def bank_transaction(b: BankTransaction, t: Tenant, unitdp: int = 2) -> dict[str, Any]:
     doc: dict[str, Any] = {"BankTransactionID": b.id, "Type": b.type}
     if b.contact_id:
         doc["Contact"] = contact_ref(t.contacts[b.contact_id])
@@ -499,64 +537,191 @@ def bank_transaction(b: BankTransaction, t: Tenant) -> dict[str, Any]:
     doc["CurrencyRate"] = rate(b.currency_rate)
     if b.overpayment_id is not None:
         doc["OverpaymentID"] = b.overpayment_id
-    doc["Status"] = b.status
-    doc["LineAmountTypes"] = b.line_amount_types
-    doc["LineItems"] = [line_item(li) for li in b.lines]
-    doc["SubTotal"] = amount(b.sub_total)
-    doc["TotalTax"] = amount(b.total_tax)
-    doc["Total"] = amount(b.total)
-    doc["UpdatedDateUTC"] = ms_stamp(b.updated_ms)
+    if b.prepayment_id is not None:
+        doc["PrepaymentID"] = b.prepayment_id
+    _status_and_amounts(doc, b, unitdp)
     doc["HasAttachments"] = False
     return doc
+
+
+def _status_and_amounts(
+    doc: dict[str, Any], x: CreditNote | Overpayment | Prepayment | BankTransaction, unitdp: int = 2
+) -> None:
+    """Status, lines and totals, and UpdatedDateUTC, as credit notes, overpayments, prepayments
+    and bank transactions show them."""
+    doc["Status"] = x.status
+    doc["LineAmountTypes"] = x.line_amount_types
+    doc["LineItems"] = [line_item(li, unitdp) for li in x.lines]
+    doc["SubTotal"] = amount(x.sub_total)
+    doc["TotalTax"] = amount(x.total_tax)
+    doc["Total"] = amount(x.total)
+    doc["UpdatedDateUTC"] = ms_stamp(x.updated_ms)
 
 
 def overpayment(op: Overpayment, t: Tenant) -> dict[str, Any]:
-    doc: dict[str, Any] = {"OverpaymentID": op.id, "Type": op.type}
-    if op.reference is not None:
-        doc["Reference"] = op.reference
-    doc["RemainingCredit"] = amount(op.remaining_credit)
+    return _credit({"OverpaymentID": op.id, "Type": op.type}, op, t)
+
+
+def prepayment(pp: Prepayment, t: Tenant, unitdp: int = 2) -> dict[str, Any]:
+    """A prepayment: its Reference is the invoice number Xero gave it (spec: "Returns Invoice
+    number field")."""
+    doc: dict[str, Any] = {"PrepaymentID": pp.id, "Type": pp.type, "Reference": pp.number, "InvoiceNumber": pp.number}
+    doc["RemainingCredit"] = amount(pp.remaining_credit)
     doc["Allocations"] = [
-        _overpayment_allocation_summary(t.allocations[a], t)
-        for a in op.allocation_ids
-        if not t.allocations[a].is_deleted
+        _allocation_summary(t.allocations[a], t) for a in pp.allocation_ids if not t.allocations[a].is_deleted
     ]
     doc["Payments"] = []
     doc["HasAttachments"] = False
-    doc["Contact"] = contact_ref(t.contacts[op.contact_id])
-    doc["DateString"] = date_string(op.date)
-    doc["Date"] = ms_date(op.date)
-    doc["Status"] = op.status
-    doc["LineAmountTypes"] = "NoTax"
-    doc["LineItems"] = [line_item(li) for li in op.lines]
-    doc["SubTotal"] = amount(op.total)
-    doc["TotalTax"] = amount(Decimal(0))
-    doc["Total"] = amount(op.total)
-    doc["UpdatedDateUTC"] = ms_stamp(op.updated_ms)
-    doc["CurrencyCode"] = op.currency
-    doc["CurrencyRate"] = rate(op.currency_rate)
+    doc["Contact"] = contact_ref(t.contacts[pp.contact_id])
+    doc["DateString"] = date_string(pp.date)
+    doc["Date"] = ms_date(pp.date)
+    _status_and_amounts(doc, pp, unitdp)
+    doc["CurrencyCode"] = pp.currency
+    doc["CurrencyRate"] = rate(pp.currency_rate)
     return doc
 
 
-def _overpayment_allocation_summary(a: Allocation, t: Tenant) -> dict[str, Any]:
-    inv = t.invoices[a.invoice_id]
+def batch_payment(b: BatchPayment, t: Tenant) -> dict[str, Any]:
+    """A batch payment as the spec's example shows it: the account, the payments (each with its
+    invoice), the total."""
+    account = t.accounts[b.account_id]
+    payments = []
+    for payment_id in b.payment_ids:
+        p = t.payments[payment_id]
+        item: dict[str, Any] = {}
+        inv = t.invoices.get(p.invoice_id or "")
+        if inv is not None:
+            item["Invoice"] = invoice_ref(inv, t)
+        item["PaymentID"] = p.id
+        item["Amount"] = amount(p.amount)
+        item["BankAmount"] = amount(p.amount)
+        payments.append(item)
+    doc: dict[str, Any] = {"Account": {"AccountID": account.id, "Code": account.code}}
+    if b.reference is not None:
+        doc["Reference"] = b.reference
+    doc["BatchPaymentID"] = b.id
+    doc["DateString"] = date_string(b.date)
+    doc["Date"] = ms_date(b.date)
+    doc["Payments"] = payments
+    doc["Type"] = b.type
+    doc["Status"] = b.status
+    doc["TotalAmount"] = amount(b.total)
+    doc["UpdatedDateUTC"] = ms_stamp(b.updated_ms)
+    doc["IsReconciled"] = b.is_reconciled
+    return doc
+
+
+def item(i: Item, unitdp: int = 2) -> dict[str, Any]:
+    def details(price: Decimal | None, account_code: str | None, tax_type: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if price is not None:
+            out["UnitPrice"] = amount4(price) if unitdp == 4 else amount(price)
+        if account_code:
+            out["AccountCode"] = account_code
+        if tax_type:
+            out["TaxType"] = tax_type
+        return out
+
+    doc: dict[str, Any] = {"ItemID": i.id, "Code": i.code}
+    if i.description:
+        doc["Description"] = i.description
+    if i.purchase_description:
+        doc["PurchaseDescription"] = i.purchase_description
+    doc["UpdatedDateUTC"] = ms_stamp(i.updated_ms)
+    doc["PurchaseDetails"] = details(i.purchase_unit_price, i.purchase_account_code, i.purchase_tax_type)
+    doc["SalesDetails"] = details(i.sales_unit_price, i.sales_account_code, i.sales_tax_type)
+    doc["Name"] = i.name
+    doc["IsTrackedAsInventory"] = False
+    doc["IsSold"] = i.is_sold
+    doc["IsPurchased"] = i.is_purchased
+    return doc
+
+
+#: Names of the currencies the seeded organisations use (ISO 4217).
+CURRENCY_NAMES = {
+    "AUD": "Australian Dollar",
+    "CAD": "Canadian Dollar",
+    "EUR": "Euro",
+    "GBP": "British Pound",
+    "NZD": "New Zealand Dollar",
+    "USD": "United States Dollar",
+}
+
+
+def currency(code: str) -> dict[str, Any]:
+    return {"Code": code, "Description": CURRENCY_NAMES.get(code, code)}
+
+
+#: ReportTaxType of each tax type the seeded organisations use (values from the spec's enum).
+_REPORT_TAX_TYPE = {"OUTPUT2": "OUTPUT", "INPUT2": "INPUT", "OUTPUT": "OUTPUT", "INPUT": "INPUT"}
+
+
+def tax_rate(code: str, value: Decimal, t: Tenant) -> dict[str, Any]:
+    """One of the organisation's tax rates. Sales types apply to revenue, purchase types to
+    expenses and assets, the rest to everything."""
+    percent = value * 100
+    shown = format(percent.normalize(), "f") if percent else "0"
+    tax = "VAT" if t.org.version == "UK" else ("Sales Tax" if t.org.version == "US" else "GST")
+    sales, purchases = code.startswith(("OUTPUT", "EXEMPTOUTPUT", "ZERORATEDOUTPUT")), code.startswith("INPUT")
+    if code == "NONE":
+        name = f"No {tax}"
+    elif percent == 0:
+        name = f"Zero Rated ({code.title()})"
+    else:
+        name = f"{shown}% {tax} on {'Income' if sales else 'Expenses'}"
+    report = _REPORT_TAX_TYPE.get(code, code if code in ("NONE", "EXEMPTOUTPUT", "ZERORATEDOUTPUT") else "NONE")
     return {
-        "AllocationID": a.id,
-        "Amount": amount(a.amount),
-        "Date": ms_date(a.date),
-        "Invoice": {"InvoiceID": inv.id, "InvoiceNumber": inv.number},
+        "Name": name,
+        "TaxType": code,
+        "ReportTaxType": report,
+        "CanApplyToAssets": not sales,
+        "CanApplyToEquity": not (sales or purchases),
+        "CanApplyToExpenses": not sales,
+        "CanApplyToLiabilities": not (sales or purchases),
+        "CanApplyToRevenue": not purchases,
+        "DisplayTaxRate": rate4(percent),
+        "EffectiveRate": rate4(percent),
+        "Status": "ACTIVE",
+        "TaxComponents": [{"Name": tax, "Rate": rate4(percent), "IsCompound": False, "IsNonRecoverable": False}],
     }
 
 
-def overpayment_allocation(a: Allocation, t: Tenant) -> dict[str, Any]:
-    op = t.overpayments[a.overpayment_id or ""]
+def branding_theme(t: Tenant) -> dict[str, Any]:
+    """The one branding theme every organisation starts with ("Standard", sort order 0)."""
     return {
-        "AllocationID": a.id,
-        "Amount": amount(a.amount),
-        "Date": ms_date(a.date),
-        "Invoice": invoice_ref(t.invoices[a.invoice_id], t),
-        "Overpayment": {"OverpaymentID": op.id, "Type": op.type},
-        "IsDeleted": a.is_deleted,
+        "BrandingThemeID": standard_theme_id(t),
+        "Name": "Standard",
+        "Type": "INVOICE",
+        "SortOrder": 0,
+        "CreatedDateUTC": ms_stamp(t.org.created_ms),
     }
+
+
+def standard_theme_id(t: Tenant) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox/{t.id}/branding-theme/standard"))
+
+
+def history_record(h: HistoryRecord, created: bool = False) -> dict[str, Any]:
+    """A line of History and notes; as ``PUT .../History`` answers a new note (``created``) it
+    carries only the note, its dates and no errors, like the spec's example."""
+    doc: dict[str, Any] = {}
+    if not created:
+        doc["Changes"] = h.changes
+    doc["DateUTCString"] = iso_stamp(h.date_ms).split(".")[0]
+    doc["DateUTC"] = ms_stamp(h.date_ms)
+    if not created:
+        doc["User"] = h.user
+    doc["Details"] = h.details
+    if created:
+        doc["ValidationErrors"] = []
+    return doc
+
+
+def online_invoice_url(inv: Invoice) -> str:
+    """A stable https://in.xero.com/… link for the invoice (40 letters and digits, as Xero's)."""
+    digest = uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox/online/{inv.id}").hex
+    digest += uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox/online2/{inv.id}").hex
+    return "https://in.xero.com/" + digest[:40]
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -599,12 +764,13 @@ def parse_bool(value: Any, default: bool = False) -> bool:
 
 
 def parse_guid(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        return None
+    """A GUID in any format Xero takes (see ``model.parse_guid``), canonical; else ``None``."""
+    return model_parse_guid(value)
+
+
+def id_key(ref: str) -> str:
+    """The key a record is looked up by (see ``model.id_key``)."""
+    return model_id_key(ref)
 
 
 def parse_if_modified_since(value: str | None) -> int | None:

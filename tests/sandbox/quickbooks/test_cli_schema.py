@@ -5,14 +5,9 @@ to fail, or the central hook proves nothing)."""
 from __future__ import annotations
 
 import inspect
-import os
 import shlex
-import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,31 +17,9 @@ import typer
 from connector.sandbox.quickbooks.cli import serve
 from connector.sandbox.quickbooks.xsd_names import ATTRIBUTES, FIELDS
 from tests.sandbox.quickbooks.xsd_check import NS, XsdChecker
+from tests.sandbox.running import PATIENCE_SECONDS, python_child
 
 REPO = Path(__file__).resolve().parents[3]
-# How long to wait for the child to print its banner or to stop: a bound for a hung child, never a
-# measurement, so generous enough for a machine under full load.
-PATIENCE_SECONDS = 300
-
-
-@contextmanager
-def ctrl_c_reaches_children() -> Iterator[None]:
-    """Let a child started in this block see SIGINT (Ctrl-C) even if this run ignores it.
-
-    A test run started in the background by a shell without job control (``pytest ... &`` in a
-    script, CI wrappers) inherits SIGINT ignored; Python then leaves it ignored and so would the
-    child, which would never stop on Ctrl-C. A caught signal is reset to its default on exec, so
-    catching it here for the moment of the spawn gives the child Python's usual KeyboardInterrupt.
-    """
-    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    if not ignored or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def test_serve_is_a_typer_command_with_the_documented_options() -> None:
@@ -58,56 +31,19 @@ def test_serve_is_a_typer_command_with_the_documented_options() -> None:
 
 def test_python_m_prints_where_it_listens_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "state.json"
-    with ctrl_c_reaches_children():
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "connector.sandbox.quickbooks",
-                "--seed",
-                "1000",
-                "--invoices",
-                "25",
-                "--data",
-                str(data),
-            ],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    # A child that hangs before its banner is killed, so the read below ends and the test fails.
-    watchdog = threading.Timer(PATIENCE_SECONDS, process.kill)
-    watchdog.daemon = True
-    watchdog.start()
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if "Press Ctrl-C" in line:
-                break
+    command = ["-m", "connector.sandbox.quickbooks", "--seed", "1000", "--invoices", "25", "--data", str(data)]
+    with python_child(command, REPO, "Press Ctrl-C") as child:
+        lines = [line.rstrip("\n") for line in child.banner]
         text = "\n".join(lines)
         assert "QuickBooks Online sandbox listening on http://127.0.0.1:" in text, text
         assert "UTC-08:00" in text and "UTC+10:00" in text
-        command = lines[lines.index("Try:") + 1].strip()
-        words = shlex.split(command)
+        words = shlex.split(lines[lines.index("Try:") + 1].strip())
         assert words[0] == "curl"
         bearer = words[words.index("-H") + 1]
         answer = requests.get(words[-1], headers={"Authorization": bearer.split(": ", 1)[1]}, timeout=PATIENCE_SECONDS)
         assert answer.status_code == 200 and len(answer.json()["QueryResponse"]["Invoice"]) == 5
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            out, _ = process.communicate(timeout=PATIENCE_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, _ = process.communicate()
-            raise AssertionError("the sandbox did not stop on Ctrl-C:\n" + "\n".join(lines) + out) from None
-        finally:
-            watchdog.cancel()
-    assert process.returncode == 0, out
+    out = child.rest
+    assert child.process.returncode == 0, out
     assert "Stopped. State saved to" in out and data.exists()
 
 

@@ -46,16 +46,21 @@ def linked(txn_id: str, txn_type: str, line_id: Any = None) -> LinkedTxn:
     return link
 
 
+def sales_line(amount: float, description: str) -> SalesItemLine:
+    """One line selling the Services item."""
+    line = SalesItemLine()
+    line.Amount = amount
+    line.Description = description
+    line.SalesItemLineDetail = SalesItemLineDetail()
+    line.SalesItemLineDetail.ItemRef = ref("1", "Services")
+    return line
+
+
 def new_invoice(customer_id: str, *amounts: float) -> Invoice:
     invoice = Invoice()
     invoice.CustomerRef = ref(customer_id)
     for amount in amounts:
-        line = SalesItemLine()
-        line.Amount = amount
-        line.Description = "Consulting"
-        line.SalesItemLineDetail = SalesItemLineDetail()
-        line.SalesItemLineDetail.ItemRef = ref("1", "Services")
-        invoice.Line.append(line)
+        invoice.Line.append(sales_line(amount, "Consulting"))
     return invoice
 
 
@@ -274,7 +279,7 @@ def test_deposit_of_payments_with_a_fee_line(client: QboClient) -> None:
         )
     with pytest.raises(QuickbooksException) as deposited:  # deposited payments can't be deleted
         Payment.get(payment.Id, qb=qb).delete(qb=qb)
-    assert deposited.value.error_code == 6000
+    assert deposited.value.error_code == 6540  # "Deposited Transaction cannot be changed"
     Deposit.get(saved.Id, qb=qb).delete(qb=qb)
     assert balance(client, bank) == bank_before
     Payment.get(payment.Id, qb=qb).delete(qb=qb)  # free again

@@ -4,9 +4,7 @@ the sandbox can inject, as python-quickbooks experiences them."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +17,7 @@ from connector.sandbox.quickbooks import QboLimits, QuickBooksSandbox, RateLimit
 from tests.sandbox.quickbooks.conftest import QboClient, connect
 from tests.sandbox.quickbooks.test_entities import home_customer, new_invoice
 from tests.sandbox.quickbooks.xsd_check import XsdChecker
+from tests.sandbox.running import sandbox_sleeps
 
 
 def _raw_get(client: QboClient, path: str) -> requests.Response:
@@ -27,21 +26,6 @@ def _raw_get(client: QboClient, path: str) -> requests.Response:
         headers={"Authorization": f"Bearer {client.auth.access_token}", "Accept": "application/json"},
         timeout=10,
     )
-
-
-def sandbox_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """From now on, record every ``time.sleep`` the sandbox's own code makes (it still sleeps):
-    the delay it adds is asserted as configured, not measured on the wall clock."""
-    slept: list[float] = []
-    real_sleep = time.sleep
-
-    def sleep(seconds: float) -> None:
-        if sys._getframe(1).f_globals.get("__name__", "").startswith("connector.sandbox."):
-            slept.append(seconds)
-        real_sleep(seconds)
-
-    monkeypatch.setattr(time, "sleep", sleep)
-    return slept
 
 
 def test_per_minute_limit_answers_the_xml_429(make_sandbox: Callable[..., Any], xsd_checker: XsdChecker) -> None:

@@ -168,7 +168,7 @@ def test_inactive_names_only_when_asked_for(client: QboClient) -> None:
     "sql, code",
     [
         ("SELECT * FROM Invoice WHERE Balance > '0' OR TotalAmt > '5'", 4000),
-        ("SELECT Id FROM Invoice", 4000),
+        ("SELECT Id, * FROM Invoice", 4000),
         ("SELECT * FROM Invoice WHERE Balance != '0'", 4000),
         ("SELECT * FROM Invoice WHERE NoSuchField = '1'", 4001),
         ("SELECT * FROM Widget", 4001),

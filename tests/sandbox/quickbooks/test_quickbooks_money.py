@@ -16,13 +16,19 @@ from quickbooks.objects import Account, CreditMemo, Customer, Invoice, Payment, 
 from quickbooks.objects.detailline import (
     AccountBasedExpenseLine,
     AccountBasedExpenseLineDetail,
-    SalesItemLine,
-    SalesItemLineDetail,
 )
 from quickbooks.objects.payment import PaymentLine
 
 from tests.sandbox.quickbooks.conftest import QboClient, connect
-from tests.sandbox.quickbooks.test_entities import home_customer, linked, new_invoice, new_payment, ref, role
+from tests.sandbox.quickbooks.test_entities import (
+    home_customer,
+    linked,
+    new_invoice,
+    new_payment,
+    ref,
+    role,
+    sales_line,
+)
 
 
 def balance(client: QboClient, account_id: str) -> Decimal:
@@ -44,12 +50,7 @@ def fresh_customer(client: QboClient, name: str, currency: str | None = None) ->
 def new_credit_memo(customer_id: str, amount: float) -> CreditMemo:
     memo = CreditMemo()
     memo.CustomerRef = ref(customer_id)
-    line = SalesItemLine()
-    line.Amount = amount
-    line.Description = "Goodwill credit"
-    line.SalesItemLineDetail = SalesItemLineDetail()
-    line.SalesItemLineDetail.ItemRef = ref("1", "Services")
-    memo.Line.append(line)
+    memo.Line.append(sales_line(amount, "Goodwill credit"))
     return memo
 
 

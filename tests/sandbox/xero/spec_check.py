@@ -2,11 +2,14 @@
 
 One ``SpecChecker`` is built per test session (parsing the 25,000-line accounting spec
 takes about two seconds) and installed as an observer on every sandbox the tests start,
-so no response escapes: accounting bodies go through openapi-core against
+so no response escapes: accounting JSON bodies go through openapi-core against
 ``xero_accounting.yaml`` (host ``https://api.xero.com``, prefix ``/api.xro/2.0``),
 ``/Connections`` against ``xero-identity.yaml``, and the few bodies the specs do not
 describe (401/403 problem details, the token endpoint, an injected 500) against the exact
-shapes Xero documents, written out below. The specs are vendored in
+shapes Xero documents, written out below. Accounting answers in XML (Xero's default when JSON
+is not asked for) are checked for Xero's XML form: a ``<Response>`` whose collection the
+operation's JSON schema names, or an ``<ApiException>``; no ``/Date(…)/`` literals; nothing
+left null. The specs are vendored in
 ``connector/sandbox/xero/spec/`` (``SOURCE.md`` there says which version).
 """
 
@@ -18,6 +21,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import jsonschema
 import yaml
@@ -118,6 +122,8 @@ class SpecChecker:
         if ex.area in ("admin", "other"):
             return None  # not a Xero surface
         is_json = ex.content_type.startswith("application/json")
+        if ex.area == "accounting" and ex.content_type.startswith("text/xml"):
+            return self._check_xml(ex)
         if ex.fault == "malformed":
             try:
                 json.loads(ex.body)
@@ -142,7 +148,7 @@ class SpecChecker:
     def _check_non_json(self, ex: Exchange) -> str | None:
         if ex.area == "oauth" and ex.status in (200, 302, 400):
             return None  # the consent page, its redirect, revocation
-        if ex.status in (204, 404, 405, 429, 503) or (ex.status == 500 and ex.fault == "drop"):
+        if ex.status in (204, 404, 405, 429, 501, 503) or (ex.status == 500 and ex.fault == "drop"):
             return None
         return f"non-JSON body ({ex.content_type!r}) where Xero sends JSON"
 
@@ -153,12 +159,53 @@ class SpecChecker:
             return _jsonschema(data, SERVER_ERROR_SCHEMA)
         declared = self._declared(ex)
         if declared:
-            return self._openapi(self.accounting, ex.method, ex.path, ex.status, ex.body)
+            return self._openapi(self.accounting, ex.method, spec_path(ex.path), ex.status, ex.body)
         if ex.status == 400:
             # GETs declare no 400; check the body against the spec's Error schema via an
             # operation that does declare it.
             return self._openapi(self.accounting, "PUT", "/api.xro/2.0/Payments", 400, ex.body)
         return f"status {ex.status} with a JSON body is not declared for this operation"
+
+    def _check_xml(self, ex: Exchange) -> str | None:
+        try:
+            root = ET.fromstring(ex.body)
+        except ET.ParseError as exc:
+            return f"declared XML but did not parse: {exc}"
+        texts = [e.text or "" for e in root.iter()]
+        if any("/Date(" in t for t in texts):
+            return "a JSON /Date(...)/ literal in an XML answer"
+        children = {c.tag: c for c in root}
+        if ex.status in (400, 501):
+            if root.tag != "ApiException" or not {"ErrorNumber", "Type", "Message"} <= set(children):
+                return f"a {ex.status} in XML must be an ApiException (ErrorNumber, Type, Message), got <{root.tag}>"
+            return None
+        if ex.status != 200 or root.tag != "Response":
+            return f"unexpected XML answer <{root.tag}> with status {ex.status}"
+        if (children.get("Status") is None) or children["Status"].text != "OK":
+            return "an XML Response without <Status>OK</Status>"
+        names = self._response_properties(ex.method, ex.path)
+        extra = set(children) - {"Id", "Status", "ProviderName", "DateTimeUTC", "pagination", "Warnings"}
+        if names is not None and not extra <= names:
+            return f"XML collection {sorted(extra - names)} is not in the operation's schema {sorted(names)}"
+        return None
+
+    def _response_properties(self, method: str, path: str) -> set[str] | None:
+        """The property names of the 200 schema of the operation ``method path`` (None: unknown)."""
+        spec = self.accounting.spec
+        relative = spec_path(path)[len("/api.xro/2.0") :]
+        for template, item in (spec / "paths").items():
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+            if re.match(pattern, relative, re.IGNORECASE) and method.lower() in item:
+                responses = item / method.lower() / "responses"
+                if "200" not in responses:
+                    return None
+                content = responses / "200" / "content"
+                if "application/json" not in content:
+                    return None
+                schema = content / "application/json" / "schema"
+                with schema.open() as resolved:
+                    return set((resolved.get("properties") or {}).keys())
+        return None
 
     def _check_identity(self, ex: Exchange, data: Any) -> str | None:
         if ex.status in (401, 403):
@@ -182,7 +229,7 @@ class SpecChecker:
     def _declared(self, ex: Exchange) -> bool:
         spec = self.accounting.spec
         prefix = "/api.xro/2.0"
-        relative = ex.path[len(prefix) :]
+        relative = spec_path(ex.path)[len(prefix) :]
         for template, item in (spec / "paths").items():
             pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
             if re.match(pattern, relative) and ex.method.lower() in item:
@@ -200,6 +247,16 @@ class SpecChecker:
             detail = getattr(exc, "__cause__", None) or exc
             return f"{type(exc).__name__}: {str(detail)[:1500]}"
         return None
+
+
+#: Paths Xero answers that its spec names otherwise (pyxero asks for /Organisations).
+_ALIASES = {"/api.xro/2.0/Organisations": "/api.xro/2.0/Organisation"}
+
+
+def spec_path(path: str) -> str:
+    """The path as the spec names it: no trailing slash (pyxero's ``…/history/``), aliases resolved."""
+    trimmed = path.rstrip("/") or path
+    return _ALIASES.get(trimmed, trimmed)
 
 
 def _jsonschema(data: Any, schema: dict[str, Any]) -> str | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +14,7 @@ from xero_python.exceptions import HTTPStatusException, RateLimitException
 
 from connector.sandbox.common.faults import FaultInjector, FaultKind, FaultSpec, FaultSpecError
 from connector.sandbox.xero import XeroSandbox
+from tests.sandbox.running import sandbox_sleeps
 from tests.sandbox.xero.conftest import MakeSandbox, XeroClient, XeroFor
 
 
@@ -39,21 +38,6 @@ def _payment(invoice_id: str) -> Payments:
             )
         ]
     )
-
-
-def sandbox_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """From now on, record every ``time.sleep`` the sandbox's own code makes (it still sleeps):
-    the delay it adds is asserted as configured, not measured on the wall clock."""
-    slept: list[float] = []
-    real_sleep = time.sleep
-
-    def sleep(seconds: float) -> None:
-        if sys._getframe(1).f_globals.get("__name__", "").startswith("connector.sandbox."):
-            slept.append(seconds)
-        real_sleep(seconds)
-
-    monkeypatch.setattr(time, "sleep", sleep)
-    return slept
 
 
 # --- grammar --------------------------------------------------------------------------------
@@ -193,7 +177,11 @@ def test_admin_clock_moves_a_fake_clock(sandbox: XeroSandbox) -> None:
 def test_same_seed_same_faults_over_http(make_sandbox: MakeSandbox) -> None:
     def statuses(sb: XeroSandbox) -> list[int]:
         token = sb.issue_tokens()
-        headers = {"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": sb.tenant_ids[0]}
+        headers = {
+            "Authorization": f"Bearer {token['access_token']}",
+            "xero-tenant-id": sb.tenant_ids[0],
+            "Accept": "application/json",
+        }
         return [
             requests.get(sb.accounting_url + "/Organisation", headers=headers, timeout=5).status_code for _ in range(12)
         ]

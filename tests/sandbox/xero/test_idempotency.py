@@ -109,6 +109,7 @@ def test_racing_duplicates_write_once(xero: XeroClient) -> None:
     headers = {
         "Authorization": f"Bearer {xero.token['access_token']}",
         "xero-tenant-id": xero.tenant_id,
+        "Accept": "application/json",
         "Idempotency-Key": "race-1",
     }
     ids: list[str] = []

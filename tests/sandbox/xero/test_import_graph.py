@@ -9,87 +9,15 @@ Python runs it for every submodule, so counting it would make every package one 
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
+from tests import import_graph as imports
+from tests.import_graph import cycles
 
-ROOT = Path(__file__).resolve().parents[3]
-PACKAGES = ("connector/sandbox/xero", "connector/sandbox/common")
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def modules() -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).glob("*.py")):
-            found[module_name(path)] = path
-    return found
-
-
-def _absolute(node: ast.ImportFrom, importer: str, is_package: bool) -> str:
-    if node.level == 0:
-        return node.module or ""
-    base = importer.split(".") if is_package else importer.split(".")[:-1]
-    base = base[: len(base) - (node.level - 1)]
-    return ".".join(base + ([node.module] if node.module else []))
+PACKAGES = ("connector.sandbox.xero", "connector.sandbox.common")
 
 
 def import_graph() -> dict[str, set[str]]:
     """Module -> the modules of these packages it imports (every import statement)."""
-    known = modules()
-    graph: dict[str, set[str]] = {name: set() for name in known}
-    for name, path in known.items():
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            targets: list[str] = []
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                module = _absolute(node, name, path.name == "__init__.py")
-                for alias in node.names:
-                    sub = f"{module}.{alias.name}"
-                    targets.append(sub if sub in known else module)
-            graph[name].update(t for t in targets if t in known and t != name)
-    return graph
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan), each sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in sorted(graph.get(node, ())):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
+    return imports.import_graph(*PACKAGES).edges
 
 
 def test_the_cycle_finder_sees_a_hidden_circle() -> None:

@@ -100,7 +100,11 @@ def test_if_modified_since_in_iso_and_rfc1123_forms(xero: XeroClient) -> None:
     later = xero.accounting.get_invoices(xero.tenant_id, if_modified_since=cutoff + timedelta(seconds=2)).invoices
     assert later == []
 
-    headers = {"Authorization": f"Bearer {xero.token['access_token']}", "xero-tenant-id": xero.tenant_id}
+    headers = {
+        "Authorization": f"Bearer {xero.token['access_token']}",
+        "xero-tenant-id": xero.tenant_id,
+        "Accept": "application/json",
+    }
     rfc = cutoff.strftime("%a, %d %b %Y %H:%M:%S GMT")
     response = requests.get(sb.accounting_url + "/Invoices", headers={**headers, "If-Modified-Since": rfc}, timeout=5)
     assert [i["InvoiceID"] for i in response.json()["Invoices"]] == [target.id]
@@ -157,7 +161,11 @@ def test_new_invoice_uses_the_organisations_today(sandbox: XeroSandbox) -> None:
 
 
 def test_wire_format_is_xeros(xero: XeroClient) -> None:
-    headers = {"Authorization": f"Bearer {xero.token['access_token']}", "xero-tenant-id": xero.tenant_id}
+    headers = {
+        "Authorization": f"Bearer {xero.token['access_token']}",
+        "xero-tenant-id": xero.tenant_id,
+        "Accept": "application/json",
+    }
     raw = requests.get(xero.sandbox.accounting_url + "/Invoices?page=1&pageSize=20", headers=headers, timeout=5).text
     assert "null" not in raw
     assert re.search(r'"UpdatedDateUTC":"\\/Date\(\d+\+0000\)\\/"', raw)

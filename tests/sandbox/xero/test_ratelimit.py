@@ -58,7 +58,11 @@ def test_day_limit(make_sandbox: MakeSandbox, xero_for: XeroFor) -> None:
 def test_concurrency_gate_is_real(make_sandbox: MakeSandbox) -> None:
     sb = make_sandbox(limits=RateLimits(concurrent=2, per_minute=None), faults="latency=300")
     token = sb.issue_tokens()
-    headers = {"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": sb.tenant_ids[0]}
+    headers = {
+        "Authorization": f"Bearer {token['access_token']}",
+        "xero-tenant-id": sb.tenant_ids[0],
+        "Accept": "application/json",
+    }
     results: list[requests.Response] = []
     barrier = threading.Barrier(5)
 

@@ -1,4 +1,6 @@
-"""An accountant's suite: money scenarios driven through the actions layer in the daemon's order of
+"""The books of one connected organisation, as the accountant's suite and reconciliation use them.
+
+An accountant's suite: money scenarios driven through the actions layer in the daemon's order of
 jobs (import, then push), then checked by re-reading each ledger through its API.
 
 ``Book`` is the ledger-neutral face every scenario uses. An accountant's own edits (a credit note,
@@ -138,6 +140,7 @@ class Book:
 class XeroBook(Book):
     provider = "xero"
     clearing = "095"
+    connection_name = "nz"
 
     def __init__(self, world: Any) -> None:
         self.world, self.rt = world, world.rt
@@ -219,6 +222,7 @@ def xero_book(db_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixt
 
 class QboBook(Book):
     provider = "quickbooks"
+    connection_name = "qbo"
 
     def __init__(self, world: QboWorld) -> None:
         self.world, self.rt = world, world.rt
