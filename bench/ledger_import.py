@@ -3,6 +3,8 @@
     .venv/bin/python bench/ledger_import.py                       # N = 10k and 100k, M = 1k, latency 0
     .venv/bin/python bench/ledger_import.py --sizes 10000 --latency-ms 50
     .venv/bin/python bench/ledger_import.py --ledger quickbooks --sizes 10000,100000
+    .venv/bin/python bench/ledger_import.py --database postgresql://postgres@127.0.0.1:5432/postgres
+        # PostgreSQL: a fresh throwaway database (created from that admin URL) per measurement
 
 The Xero sandbox runs in its own process (limits lifted, optional latency per call), and every
 measurement runs in a fresh process with a fresh SQLite file, so peak RSS is the connector's
@@ -122,7 +124,7 @@ def measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
     connection = {"name": "bench", "provider": provider, "tenant_id": info["tenant_id"], "accounts": info["accounts"]}
     config = Config.model_validate(
         {
-            "database": {"url": f"sqlite:///{folder}/bench.sqlite"},
+            "database": {"url": info.get("database_url") or f"sqlite:///{folder}/bench.sqlite"},
             "ledgers": {provider: app},
             "connections": [connection],
         }
@@ -197,7 +199,33 @@ def measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
     return out
 
 
-def run_measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
+@contextmanager
+def fresh_database(admin_url: str | None) -> Any:
+    """None for SQLite (each measurement makes its own file); a new, empty PostgreSQL database otherwise."""
+    if not admin_url:
+        yield None
+        return
+    import uuid
+
+    import psycopg
+
+    name = f"connector_bench_{uuid.uuid4().hex[:8]}"
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield plain.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_measure(mode: str, info: dict[str, Any], payments: int, admin_url: str | None = None) -> dict[str, Any]:
+    with fresh_database(admin_url) as url:
+        return _run_measure(mode, {**info, "database_url": url}, payments)
+
+
+def _run_measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, __file__, "measure", mode, str(payments)],
         input=json.dumps(info),
@@ -218,6 +246,7 @@ def main() -> None:
     parser.add_argument("--naive-max", type=int, default=10000, help="largest N the naive client is run at")
     parser.add_argument("--modes", default="ours,naive", help="which clients to run")
     parser.add_argument("--ledger", default="xero", choices=("xero", "quickbooks"), help="which sandbox")
+    parser.add_argument("--database", default=None, help="PostgreSQL admin URL: a fresh database per measurement")
     args = parser.parse_args()
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
@@ -226,8 +255,9 @@ def main() -> None:
                 if mode == "naive" and n > args.naive_max:
                     continue
                 figures = run_measure(
-                    mode, info, args.payments if n == min(int(s) for s in args.sizes.split(",")) else 0
+                    mode, info, args.payments if n == min(int(s) for s in args.sizes.split(",")) else 0, args.database
                 )
+                figures["database"] = "postgresql" if args.database else "sqlite"
                 figures["N"] = n
                 figures["ledger"] = args.ledger
                 figures["latency_ms"] = args.latency_ms

@@ -16,6 +16,7 @@ import os
 import re
 import tomllib
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -176,6 +177,8 @@ class ConnectionConfig(_Strict):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     schedule: Schedule = Field(default_factory=Schedule)
     enabled: bool = True
+    #: An imported amount above this is absurd (a typo, a broken export): quarantined, never collected.
+    max_amount: Decimal = Field(default=Decimal(10**12), gt=0, le=Decimal(10**13))
 
     def policy(self) -> CollectionPolicy:
         return CollectionPolicy(

@@ -35,7 +35,7 @@ from connector.domain import (
 from connector.domain.events import Event
 from connector.domain.fingerprint import fingerprint
 from connector.domain.money import format_amount
-from connector.store.invoices import state_columns, state_of, write_state
+from connector.store.invoices import each_matching, state_columns, state_of, write_state
 from connector.store.models import ActivityEvent, Connection, Invoice, OutboxEntry
 from connector.store.types import utcnow
 
@@ -149,18 +149,7 @@ def create_invoices(
                 **state_columns(state),
             }
         )
-    # Core executemany: the ORM bulk path (and RETURNING on SQLite) would go row by row.
-    session.execute(Invoice.__table__.insert(), rows)
-    connection_id = connection.id if connection else None
-    same_channel = Invoice.connection_id.is_(None) if connection_id is None else Invoice.connection_id == connection_id
-    id_of = dict(
-        session.execute(
-            select(Invoice.external_id, Invoice.id).where(
-                same_channel, Invoice.external_id.in_([r["external_id"] for r in rows])
-            )
-        ).all()
-    )
-    ids = [id_of[r["external_id"]] for r in rows]
+    ids = _insert_invoices(session, connection, rows)
     kind = "imported" if source is EventSource.LEDGER else "created"
     events = []
     for invoice_id, row, new, fp in zip(ids, rows, news, prints, strict=True):
@@ -197,20 +186,40 @@ def create_invoices(
 _MONEY_TAKEN = ("submitted", "paid", "settled")
 
 
+def _insert_invoices(session: Session, connection: Connection | None, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows in bulk; their ids, in order.
+
+    PostgreSQL: one batched ``INSERT … RETURNING`` ordered by the parameters (SQLAlchemy's
+    insertmanyvalues), so no read-back can meet an un-analysed table's bad plan. SQLite would run
+    RETURNING row by row: it takes a Core executemany and reads the ids back by ledger id, which its
+    planner always does through the unique index.
+    """
+    table = Invoice.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.scalars(statement, rows))
+    session.execute(table.insert(), rows)
+    connection_id = connection.id if connection else None
+    same_channel = Invoice.connection_id.is_(None) if connection_id is None else Invoice.connection_id == connection_id
+    found = each_matching(session, Invoice.external_id, [r["external_id"] for r in rows], same_channel)
+    id_of = {inv.external_id: inv.id for inv in found}
+    return [id_of[r["external_id"]] for r in rows]
+
+
 def _already_known(session: Session, prints: list[str], connection: Connection | None) -> dict[str, Invoice]:
     """For each fingerprint, the earliest live invoice with it from another connection or channel,
     or from this one while its debit is in flight or paid (voided and entered again: charged once)."""
-    query = select(Invoice).where(Invoice.fingerprint.in_(set(prints)), Invoice.deleted_at.is_(None))
+    conditions: list[Any] = [Invoice.deleted_at.is_(None)]
     if connection is not None and connection.id is not None:
-        query = query.where(
+        conditions.append(
             (Invoice.connection_id != connection.id)
             | Invoice.connection_id.is_(None)
             | ((Invoice.status.in_(_MONEY_TAKEN)) & (Invoice.paid_via.is_(None) | (Invoice.paid_via == "platform")))
         )
     elif connection is None:
-        query = query.where(Invoice.connection_id.is_not(None))
+        conditions.append(Invoice.connection_id.is_not(None))
     found: dict[str, Invoice] = {}
-    for inv in session.scalars(query.order_by(Invoice.id)):
+    for inv in sorted(each_matching(session, Invoice.fingerprint, prints, *conditions), key=lambda i: i.id):
         found.setdefault(inv.fingerprint, inv)
     return found
 

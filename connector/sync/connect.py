@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,9 @@ def ledger_for(rt: Runtime, connection: Connection, **options: Any) -> Ledger:
     """
     vault = vault_for(rt.config)
     check_token(rt, connection, vault)
+    ceiling = (connection.settings or {}).get("max_amount")
+    if ceiling and "max_amount" not in options:  # the connection's own ceiling for absurd amounts
+        options = {**options, "max_amount": Decimal(str(ceiling))}
     tokens = ConnectionTokens(rt.sessions, connection.id, vault)
     if connection.provider == "quickbooks":
         if not connection.tenant_id:

@@ -35,7 +35,7 @@ from connector.ledgers.base import Ledger, marker
 from connector.ledgers.records import InvoicePage, LedgerInvoice, Malformed
 from connector.ledgers.validate import clean_text, quarantine_id
 from connector.mapping import Mapping, Placement, Skip, Unmapped, load_mapping
-from connector.store.invoices import state_of
+from connector.store.invoices import each_matching, state_of
 from connector.store.models import Connection, Invoice, OutboxEntry, QuarantinedRecord, SyncCursor
 from connector.store.types import utcnow
 from connector.sync.apply import NewInvoice, apply_event, create_invoices
@@ -227,9 +227,7 @@ def _apply_records(
     latest = {r.external_id: r for r in records}
     known = {
         inv.external_id: inv
-        for inv in session.scalars(
-            select(Invoice).where(Invoice.connection_id == connection.id, Invoice.external_id.in_(latest))
-        )
+        for inv in each_matching(session, Invoice.external_id, latest, Invoice.connection_id == connection.id)
     }
     ours = _our_payments(session, list(known.values()))
     new: list[NewInvoice] = []

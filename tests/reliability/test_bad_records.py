@@ -258,3 +258,17 @@ def test_only_data_errors_are_quarantined_a_lost_database_still_fails_the_page()
     assert is_record_error(ValueError("currency must be a three-letter ISO code"))
     assert not is_record_error(OperationalError("INSERT", {}, orig))
     assert not is_record_error(RuntimeError("a bug"))
+
+
+def test_the_ceiling_comes_from_the_connections_config(raw_xero, db_url, monkeypatch):
+    """``max_amount`` in a ``[[connections]]`` entry reaches the adapter: above it is quarantined."""
+    world = make_world(raw_xero, db_url, monkeypatch, max_amount="5000")
+    try:
+        tenant = raw_xero.ledger.tenant(world.tenant("nz"))
+        big = max(open_sales(raw_xero, world.tenant("nz")), key=lambda i: i.total)
+        big.total = Decimal("5000.01")
+        world.sync("nz")
+        assert big.id in quarantined(world.rt) and "5000" in quarantined(world.rt)[big.id]
+        assert tenant is not None
+    finally:
+        world.rt.close()
