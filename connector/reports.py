@@ -232,3 +232,30 @@ def open_quarantine(session: Session, limit: int = 200) -> list[dict[str, Any]]:
         {"id": r.id, "connection": name, "external_id": r.external_id, "reason": r.reason, "raw": r.raw}
         for r, name in rows
     ]
+
+
+def open_findings(session: Session, connection: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """Reconciliation findings not yet resolved, oldest first, with what each suggests."""
+    query = (
+        select(ReconciliationFinding, Connection.name)
+        .join(Connection, Connection.id == ReconciliationFinding.connection_id)
+        .where(ReconciliationFinding.resolved_at.is_(None))
+        .order_by(ReconciliationFinding.id)
+        .limit(limit)
+    )
+    if connection:
+        query = query.where(Connection.name == connection)
+    return [
+        {
+            "id": f.id,
+            "connection": name,
+            "kind": f.kind,
+            "amount": format_amount(f.amount, f.currency or "XXX") if f.amount is not None else "",
+            "first_seen": f.first_seen_at.isoformat(timespec="seconds"),
+            "last_seen": f.last_seen_at.isoformat(timespec="seconds"),
+            "explanation": f.explanation,
+            "fix": f.suggested_fix,
+            "fix_action": f.fix_action,
+        }
+        for f, name in session.execute(query)
+    ]

@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 
-from connector.actions.reconcile import ReconcileResult, run_reconcile
-from connector.cli.common import JsonOption, acting
-from connector.render import finding_rows, print_reconciliation
+from connector import reports
+from connector.actions.reconcile import ReconcileResult, repost_payment, run_reconcile
+from connector.cli.common import AsOption, JsonOption, acting, person
+from connector.render import fail, finding_rows, print_outcome, print_reconciliation, print_rows
 
 COLUMNS = ("connection", "kind", "subject", "amount", "ledger", "platform", "explanation", "fix")
 
@@ -60,3 +61,37 @@ def result_dict(r: ReconcileResult) -> dict[str, object]:
         "clearing_opening": r.clearing_opening,
         "run_id": r.run_id,
     }
+
+
+findings_app = typer.Typer(no_args_is_help=True, help="Reconciliation findings: list the open ones, fix ours.")
+
+
+@findings_app.command("list")
+def list_findings(
+    ctx: typer.Context,
+    connection: Annotated[str | None, typer.Option("--connection", help="only this connection")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open findings with their ids, first and last seen, and the fix each suggests."""
+    with acting(ctx) as rt, rt.sessions() as session:
+        rows = reports.open_findings(session, connection)
+    print_rows(
+        rows,
+        ("id", "connection", "kind", "amount", "first_seen", "last_seen", "explanation"),
+        as_json,
+        "Open reconciliation findings",
+    )
+
+
+@findings_app.command("repost")
+def repost(
+    ctx: typer.Context,
+    finding: Annotated[int, typer.Argument(help="a payment_missing finding's id (see `connector findings list`)")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+    actor: AsOption = None,
+) -> None:
+    """Queue again a payment the ledger lost; the next sync posts it, the next reconcile resolves the finding."""
+    if not yes and not typer.confirm(f"This will post finding {finding}'s payment to the ledger again. Are you sure?"):
+        raise fail("not confirmed; nothing changed")
+    with acting(ctx) as rt:
+        print_outcome(repost_payment(rt, finding, actor=person(actor)))

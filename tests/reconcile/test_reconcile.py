@@ -113,3 +113,31 @@ def test_a_connection_being_synced_is_skipped_and_changes_nothing(book):
 
     [result] = run_reconcile(book.rt, connection=book.connection_name, make_ledger=book.world.ledger)
     assert result.state == "skipped" and "being synced" in result.error and result.api_calls == 0
+
+
+def test_findings_are_listed_and_a_lost_payment_reposted_from_the_command_line(book, db_url, monkeypatch, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from connector.cli import app
+
+    [ext, _] = lifecycle(book)
+    [payment] = book.our_payment_ids(ext)
+    book.delete_payment(payment)
+    reconcile(book)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CONNECTOR_CONFIG", raising=False)
+    monkeypatch.setenv("CONNECTOR_DATABASE_URL", db_url)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["findings", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    [missing] = [f for f in json.loads(listed.stdout) if f["kind"] == "payment_missing"]
+    assert missing["fix_action"] == "repost_payment"
+    reposted = runner.invoke(app, ["findings", "repost", str(missing["id"]), "--yes", "--as", "rae"])
+    assert reposted.exit_code == 0, reposted.output
+    again = runner.invoke(app, ["findings", "repost", str(missing["id"]), "--yes"])
+    assert again.exit_code == 2 and "already waiting" in again.stderr  # one click, not two payments
+    book.sync()
+    assert "payment_missing" not in kinds(reconcile(book))
+    assert book.collected_in_ledger(ext) == book.row(ext).paid_amount
