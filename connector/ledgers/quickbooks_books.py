@@ -14,11 +14,17 @@ from connector.ledgers.quickbooks import PAGE, QuickBooksLedger
 from connector.ledgers.quickbooks_wire import parse_stamp
 from connector.ledgers.seen import SeenEntry
 
+#: The money entities besides Payment: (kind, amount field, account field, destination field).
+ENTITIES: dict[str, tuple[str, str, str, str | None]] = {
+    "Transfer": ("transfer", "Amount", "FromAccountRef", "ToAccountRef"),
+    "Purchase": ("spend", "TotalAmt", "AccountRef", None),
+    "Deposit": ("receive", "TotalAmt", "DepositToAccountRef", None),
+}
+
 
 def our_entries(ledger: QuickBooksLedger) -> list[SeenEntry]:
-    found: list[SeenEntry] = []
+    found = []
     for raw in _rows(ledger, "Payment"):
-        note = str(raw.get("PrivateNote") or "")
         invoices = [
             t.get("TxnId")
             for line in raw.get("Line") or []
@@ -26,56 +32,32 @@ def our_entries(ledger: QuickBooksLedger) -> list[SeenEntry]:
             if t.get("TxnType") == "Invoice"
         ]
         found.append(
-            SeenEntry(
+            _entry(
+                raw,
                 "payment",
-                str(raw.get("Id", "")),
-                _money(raw.get("TotalAmt")),
-                _day(raw.get("TxnDate")),
-                _ref(raw.get("DepositToAccountRef")),
-                note,
+                "TotalAmt",
+                "DepositToAccountRef",
                 invoice_external_id=str(invoices[0]) if invoices else None,
                 unapplied=_money(raw.get("UnappliedAmt")),
-                recorded_at=_created(raw),
             )
         )
-    for raw in _rows(ledger, "Transfer"):
-        found.append(
-            SeenEntry(
-                "transfer",
-                str(raw.get("Id", "")),
-                _money(raw.get("Amount")),
-                _day(raw.get("TxnDate")),
-                _ref(raw.get("FromAccountRef")),
-                str(raw.get("PrivateNote") or ""),
-                to_account=_ref(raw.get("ToAccountRef")),
-                recorded_at=_created(raw),
-            )
-        )
-    for raw in _rows(ledger, "Purchase"):
-        found.append(
-            SeenEntry(
-                "spend",
-                str(raw.get("Id", "")),
-                _money(raw.get("TotalAmt")),
-                _day(raw.get("TxnDate")),
-                _ref(raw.get("AccountRef")),
-                str(raw.get("PrivateNote") or ""),
-                recorded_at=_created(raw),
-            )
-        )
-    for raw in _rows(ledger, "Deposit"):
-        found.append(
-            SeenEntry(
-                "receive",
-                str(raw.get("Id", "")),
-                _money(raw.get("TotalAmt")),
-                _day(raw.get("TxnDate")),
-                _ref(raw.get("DepositToAccountRef")),
-                str(raw.get("PrivateNote") or ""),
-                recorded_at=_created(raw),
-            )
-        )
+    for entity, (kind, amount, account, to) in ENTITIES.items():
+        for raw in _rows(ledger, entity):
+            found.append(_entry(raw, kind, amount, account, to_account=_ref(raw.get(to)) if to else None))
     return found
+
+
+def _entry(raw: dict[str, Any], kind: str, amount: str, account: str, **extra: Any) -> SeenEntry:
+    return SeenEntry(
+        kind,
+        str(raw.get("Id", "")),
+        _money(raw.get(amount)),
+        _day(raw.get("TxnDate")),
+        _ref(raw.get(account)),
+        str(raw.get("PrivateNote") or ""),
+        recorded_at=_created(raw),
+        **extra,
+    )
 
 
 def _rows(ledger: QuickBooksLedger, entity: str) -> list[dict[str, Any]]:

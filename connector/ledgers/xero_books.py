@@ -22,46 +22,22 @@ def our_entries(ledger: XeroLedger) -> list[SeenEntry]:
     """Every payment, overpayment, transfer and spend/receive money in the organisation (active ones)."""
     found: list[SeenEntry] = []
     for raw in _pages(ledger, "Payments", "payments_read", ledger.accounting.get_payments):
-        if str(raw.get("Status", "AUTHORISED")) == "DELETED":
-            continue
-        account = raw.get("Account") or {}
-        found.append(
-            SeenEntry(
-                "payment",
-                str(raw.get("PaymentID", "")),
-                _money(raw.get("Amount")),
-                _day(raw.get("Date")),
-                _code(account),
-                str(raw.get("Reference") or ""),
-                invoice_external_id=str((raw.get("Invoice") or {}).get("InvoiceID") or "") or None,
-                recorded_at=_stamp(raw.get("UpdatedDateUTC")),
-            )
-        )
+        if str(raw.get("Status", "AUTHORISED")) != "DELETED":
+            invoice = str((raw.get("Invoice") or {}).get("InvoiceID") or "") or None
+            found.append(_entry(raw, "payment", "PaymentID", "Amount", raw.get("Account"), invoice_external_id=invoice))
     for raw in _pages(ledger, "Overpayments", "overpayments_read", ledger.accounting.get_overpayments):
-        if str(raw.get("Status", "")) == "VOIDED":
-            continue
-        found.append(
-            SeenEntry(
-                "overpayment",
-                str(raw.get("OverpaymentID", "")),
-                _money(raw.get("Total")),
-                _day(raw.get("Date")),
-                None,  # the bank side is its RECEIVE-OVERPAYMENT bank transaction, read below
-                str(raw.get("Reference") or ""),
-                recorded_at=_stamp(raw.get("UpdatedDateUTC")),
-            )
-        )
+        if str(raw.get("Status", "")) != "VOIDED":  # its bank side is the RECEIVE-OVERPAYMENT transaction below
+            found.append(_entry(raw, "overpayment", "OverpaymentID", "Total", None))
     for raw in _pages(ledger, "BankTransfers", "transfers_read", ledger.accounting.get_bank_transfers, paged=False):
         found.append(
-            SeenEntry(
+            _entry(
+                raw,
                 "transfer",
-                str(raw.get("BankTransferID", "")),
-                _money(raw.get("Amount")),
-                _day(raw.get("Date")),
-                _code(raw.get("FromBankAccount") or {}),
-                str(raw.get("Reference") or ""),
+                "BankTransferID",
+                "Amount",
+                raw.get("FromBankAccount"),
+                stamp="CreatedDateUTC",
                 to_account=_code(raw.get("ToBankAccount") or {}),
-                recorded_at=_stamp(raw.get("CreatedDateUTC")),
             )
         )
     for raw in _pages(ledger, "BankTransactions", "bank_transactions_read", ledger.accounting.get_bank_transactions):
@@ -69,18 +45,29 @@ def our_entries(ledger: XeroLedger) -> list[SeenEntry]:
         if str(raw.get("Status", "AUTHORISED")) in ("DELETED", "VOIDED") or kind_of.endswith("-TRANSFER"):
             continue  # a transfer's two legs are read once, as the BankTransfer above
         kind = "spend" if kind_of.startswith("SPEND") else "receive"
-        found.append(
-            SeenEntry(
-                kind,
-                str(raw.get("BankTransactionID", "")),
-                _money(raw.get("Total")),
-                _day(raw.get("Date")),
-                _code(raw.get("BankAccount") or {}),
-                str(raw.get("Reference") or ""),
-                recorded_at=_stamp(raw.get("UpdatedDateUTC")),
-            )
-        )
+        found.append(_entry(raw, kind, "BankTransactionID", "Total", raw.get("BankAccount")))
     return found
+
+
+def _entry(
+    raw: dict[str, Any],
+    kind: str,
+    id_key: str,
+    amount_key: str,
+    account: Any,
+    stamp: str = "UpdatedDateUTC",
+    **extra: Any,
+) -> SeenEntry:
+    return SeenEntry(
+        kind,
+        str(raw.get(id_key, "")),
+        _money(raw.get(amount_key)),
+        _day(raw.get("Date")),
+        _code(account) if account else None,
+        str(raw.get("Reference") or ""),
+        recorded_at=_stamp(raw.get(stamp)),
+        **extra,
+    )
 
 
 def _pages(ledger: XeroLedger, key: str, kind: str, endpoint: Any, paged: bool = True) -> list[dict[str, Any]]:
