@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from connector.cli import app
 from connector.domain import LedgerStatus
 from connector.runtime import Runtime
 from connector.store.models import ActivityEvent, Connection, Invoice
 from connector.sync.apply import NewInvoice, create_invoice
+from tests.ledger_kit import cli_runner
 
 TODAY = date.today()
 
@@ -27,16 +26,7 @@ TODAY = date.today()
 @pytest.fixture
 def cli(runtime, db_url, monkeypatch, tmp_path):
     """Run the command against the test database; returns (exit code, stdout, stderr)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CONNECTOR_CONFIG", raising=False)
-    monkeypatch.setenv("CONNECTOR_DATABASE_URL", db_url)
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(app, list(args), input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    return run
+    return cli_runner(db_url, monkeypatch, tmp_path)
 
 
 def add_invoice(rt: Runtime, number: str, *, amount: str = "120.00", contact: str = "Bayside Club") -> int:

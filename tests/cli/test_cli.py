@@ -8,13 +8,12 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
-from typer.testing import CliRunner
 
-from connector.cli import app
 from connector.domain import LedgerStatus
 from connector.store.migrate import head_revision
 from connector.store.models import Base, Connection, Invoice, OutboxEntry
 from connector.sync.apply import NewInvoice, create_invoice
+from tests.ledger_kit import cli_runner
 
 TODAY = date.today()
 
@@ -22,16 +21,7 @@ TODAY = date.today()
 @pytest.fixture
 def cli(runtime, db_url, monkeypatch, tmp_path):
     """Run the command against the test database; returns (exit code, stdout, stderr)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CONNECTOR_CONFIG", raising=False)
-    monkeypatch.setenv("CONNECTOR_DATABASE_URL", db_url)
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None):
-        result = runner.invoke(app, list(args), input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    return run
+    return cli_runner(db_url, monkeypatch, tmp_path)
 
 
 @pytest.fixture

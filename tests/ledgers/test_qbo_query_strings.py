@@ -6,20 +6,20 @@ used to end the literal early: the query was refused (or, worse, asked something
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from connector.ledgers.calls import RetrySettings
 from connector.ledgers.errors import ValidationError
-from connector.ledgers.limits import QUICKBOOKS_LIMITS, RateLimiter
-from connector.ledgers.quickbooks import QuickBooksApp, QuickBooksLedger, qbo_list, qbo_string
+from connector.ledgers.quickbooks import qbo_list, qbo_string
 from connector.ledgers.records import LedgerInvoice
 from connector.sandbox.quickbooks import QuickBooksSandbox
 from connector.sandbox.quickbooks.query import parse
 from connector.sandbox.xero import RateLimits
+from tests.ledger_kit import qbo_adapter
+
+ONCE = RetrySettings(attempts=1)
 
 
 @pytest.mark.parametrize(
@@ -46,17 +46,6 @@ def test_a_list_for_in():
     assert parse(f"SELECT * FROM Invoice WHERE Id IN {qbo_list(odd)}").where[0].values == odd
 
 
-class MemoryTokens:
-    def __init__(self, token: dict[str, Any]) -> None:
-        self.token = token
-
-    def load(self) -> dict[str, Any] | None:
-        return self.token
-
-    def save(self, token: dict[str, Any]) -> None:
-        self.token = token
-
-
 @pytest.fixture
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[QuickBooksSandbox]:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
@@ -64,21 +53,11 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[QuickBooksSandbox]:
         yield sb
 
 
-def adapter(sb: QuickBooksSandbox) -> QuickBooksLedger:
-    realm = sb.realm_ids[0]
-    token = {**sb.issue_tokens(realm), "expires_at": time.time() + 3600}
-    app = QuickBooksApp(
-        sb.client_id, sb.client_secret, sb.redirect_uri, environment=sb.discovery_url, api_url=sb.api_url
-    )
-    limiter = RateLimiter(QUICKBOOKS_LIMITS, clock=lambda: 0.0, sleep=lambda s: None)
-    return QuickBooksLedger(app, realm, MemoryTokens(token), limiter=limiter, retry=RetrySettings(attempts=1))
-
-
 @pytest.mark.parametrize("odd", ["1' OR Id > '0", "1\\", "\\'", "it's 1"])
 def test_ids_with_quotes_and_backslashes_reach_quickbooks_whole(sandbox, odd):
     """QBO ids are numbers, so it refuses these: as values it read whole, not as a query cut short
     (before: ``OR is not supported``, or an unterminated string)."""
-    ledger = adapter(sandbox)
+    ledger = qbo_adapter(sandbox, retry=ONCE)
     some = next(iter(sandbox.ledger.books(sandbox.realm_ids[0]).records["Invoice"]))
     with pytest.raises(ValidationError) as refused:
         ledger.get_invoices([some, odd])
@@ -86,6 +65,6 @@ def test_ids_with_quotes_and_backslashes_reach_quickbooks_whole(sandbox, odd):
 
 
 def test_ordinary_ids_are_found(sandbox):
-    ledger = adapter(sandbox)
+    ledger = qbo_adapter(sandbox, retry=ONCE)
     ids = list(sandbox.ledger.books(sandbox.realm_ids[0]).records["Invoice"])[:3]
     assert sorted(i.external_id for i in ledger.get_invoices(ids) if isinstance(i, LedgerInvoice)) == sorted(ids)

@@ -5,7 +5,6 @@ CDC's ``changedSince`` format, tombstones without MetaData and the 403 throttle 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -16,11 +15,11 @@ import pytest
 from connector.ledgers.base import marker
 from connector.ledgers.calls import RetrySettings
 from connector.ledgers.errors import NotFound, ValidationError
-from connector.ledgers.limits import QUICKBOOKS_LIMITS, RateLimiter
-from connector.ledgers.quickbooks import QuickBooksApp, QuickBooksLedger
+from connector.ledgers.quickbooks import QuickBooksLedger
 from connector.ledgers.quickbooks_wire import DELETED, parse_invoice
 from connector.ledgers.records import LedgerInvoice, OrganisationFacts, PaymentToPost, PayoutToPost
 from connector.sandbox.quickbooks import FakeClock, QboLimits, QuickBooksSandbox, Record
+from tests.ledger_kit import qbo_adapter
 from tests.sandbox.factory import checked_sandboxes
 from tests.sandbox.quickbooks.xsd_check import XsdChecker
 
@@ -55,17 +54,6 @@ def sb(make: Callable[..., QuickBooksSandbox]) -> QuickBooksSandbox:
     return make()
 
 
-class MemoryTokens:
-    def __init__(self, token: dict[str, Any]) -> None:
-        self.token = token
-
-    def load(self) -> dict[str, Any] | None:
-        return self.token
-
-    def save(self, token: dict[str, Any]) -> None:
-        self.token = token
-
-
 class Waits:
     """Time for the adapter's limiter: sleeping moves it, and the sandbox's clock with it."""
 
@@ -82,14 +70,7 @@ class Waits:
 
 
 def adapter(sb: QuickBooksSandbox, realm_id: str | None = None, waits: Waits | None = None) -> QuickBooksLedger:
-    realm_id = realm_id or sb.realm_ids[0]
-    token = {**sb.issue_tokens(realm_id), "expires_at": time.time() + 3600}
-    app = QuickBooksApp(
-        sb.client_id, sb.client_secret, sb.redirect_uri, environment=sb.discovery_url, api_url=sb.api_url
-    )
-    waits = waits or Waits(sb)
-    limiter = RateLimiter(QUICKBOOKS_LIMITS, clock=waits.clock, sleep=waits.sleep)
-    return QuickBooksLedger(app, realm_id, MemoryTokens(token), limiter=limiter, retry=FAST, sleep=waits.sleep)
+    return qbo_adapter(sb, realm_id, retry=FAST, waits=waits or Waits(sb))
 
 
 def roles(sb: QuickBooksSandbox, realm_id: str | None = None) -> dict[str, str]:

@@ -28,15 +28,10 @@ from connector.ledgers.validate import (
 )
 from connector.store.models import Invoice, QuarantinedRecord
 from connector.store.types import Amount
+from tests.ledger_kit import XERO_INVOICE_HEAD
 
 XERO = {
-    "InvoiceID": "7ef31b20-de17-4312-8382-412f869b1510",
-    "InvoiceNumber": "INV-0003",
-    "Type": "ACCREC",
-    "Status": "AUTHORISED",
-    "Contact": {"ContactID": "c1", "Name": "Ridgeway University"},
-    "CurrencyCode": "NZD",
-    "Total": Decimal("115.00"),
+    **XERO_INVOICE_HEAD,
     "AmountDue": Decimal("115.00"),
     "AmountPaid": Decimal("0.00"),
     "AmountCredited": Decimal("0.00"),

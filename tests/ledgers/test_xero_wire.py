@@ -9,6 +9,7 @@ import pytest
 
 from connector.ledgers.records import LedgerInvoice, Malformed
 from connector.ledgers.xero_wire import parse_calendar_date, parse_invoice, parse_timestamp
+from tests.ledger_kit import XERO_INVOICE_HEAD
 
 
 def ms(d: datetime) -> int:
@@ -31,13 +32,7 @@ def test_timestamps_are_utc_and_iso_dates_are_read_too():
 
 
 RECORD = {
-    "InvoiceID": "7ef31b20-de17-4312-8382-412f869b1510",
-    "InvoiceNumber": "INV-0003",
-    "Type": "ACCREC",
-    "Status": "AUTHORISED",
-    "Contact": {"ContactID": "c1", "Name": "Ridgeway University"},
-    "CurrencyCode": "NZD",
-    "Total": Decimal("115.00"),
+    **XERO_INVOICE_HEAD,
     "AmountDue": Decimal("65.00"),
     "AmountPaid": Decimal("50.00"),
     "Date": f"/Date({ms(datetime(2026, 3, 1, tzinfo=UTC))}+0000)/",

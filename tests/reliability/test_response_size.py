@@ -8,7 +8,6 @@ the adapter read, and those the sandbox managed to send before the connection wa
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -17,36 +16,15 @@ import pytest
 
 from connector.ledgers.calls import CHUNK_BYTES, RetrySettings
 from connector.ledgers.errors import ResponseTooLarge, TransientError
-from connector.ledgers.limits import QUICKBOOKS_LIMITS, XERO_LIMITS, RateLimiter
-from connector.ledgers.quickbooks import QuickBooksApp, QuickBooksLedger
-from connector.ledgers.xero import XeroApp, XeroLedger
+from connector.ledgers.quickbooks import QuickBooksLedger
+from connector.ledgers.xero import XeroLedger
 from connector.sandbox.quickbooks import QuickBooksSandbox
 from connector.sandbox.xero import RateLimits, XeroSandbox
+from tests import ledger_kit
 
 CAP = 1_000_000
 HUGE = 100_000_000
 RETRY = RetrySettings(attempts=2, base_delay=0.0, max_delay=0.0, timeout=30)
-
-
-class MemoryTokens:
-    def __init__(self, token: dict[str, Any]) -> None:
-        self.token = token
-
-    def load(self) -> dict[str, Any] | None:
-        return self.token
-
-    def save(self, token: dict[str, Any]) -> None:
-        self.token = token
-
-
-class NoWait:
-    now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -63,29 +41,11 @@ def qbo(monkeypatch: pytest.MonkeyPatch) -> Iterator[QuickBooksSandbox]:
 
 
 def xero_adapter(sb: XeroSandbox, cap: int = CAP) -> XeroLedger:
-    tenant = sb.tenant_ids[0]
-    token = {**sb.issue_tokens(tenants=[tenant]), "expires_at": time.time() + 3600}
-    app = XeroApp(
-        sb.client_id, sb.client_secret, api_url=sb.accounting_url, identity_url=sb.identity_url, token_url=sb.token_url
-    )
-    waits = NoWait()
-    limiter = RateLimiter(XERO_LIMITS, clock=waits.clock, sleep=waits.sleep)
-    return XeroLedger(
-        app, tenant, MemoryTokens(token), limiter=limiter, retry=RETRY, sleep=waits.sleep, max_response_bytes=cap
-    )
+    return ledger_kit.xero_adapter(sb, retry=RETRY, max_response_bytes=cap)
 
 
 def qbo_adapter(sb: QuickBooksSandbox, cap: int = CAP) -> QuickBooksLedger:
-    realm = sb.realm_ids[0]
-    token = {**sb.issue_tokens(realm), "expires_at": time.time() + 3600}
-    app = QuickBooksApp(
-        sb.client_id, sb.client_secret, sb.redirect_uri, environment=sb.discovery_url, api_url=sb.api_url
-    )
-    waits = NoWait()
-    limiter = RateLimiter(QUICKBOOKS_LIMITS, clock=waits.clock, sleep=waits.sleep)
-    return QuickBooksLedger(
-        app, realm, MemoryTokens(token), limiter=limiter, retry=RETRY, sleep=waits.sleep, max_response_bytes=cap
-    )
+    return ledger_kit.qbo_adapter(sb, retry=RETRY, max_response_bytes=cap)
 
 
 def assert_stopped_at_the_cap(ledger: Any, sandbox: Any, read_before: int) -> None:

@@ -8,7 +8,6 @@ with the reason. Counts only, no clock.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,41 +17,17 @@ import pytest
 
 from connector.ledgers.calls import RetrySettings
 from connector.ledgers.errors import TransientError
-from connector.ledgers.limits import QUICKBOOKS_LIMITS, XERO_LIMITS, RateLimiter
-from connector.ledgers.quickbooks import QuickBooksApp, QuickBooksLedger
-from connector.ledgers.xero import XeroApp, XeroLedger
+from connector.ledgers.limits import XERO_LIMITS, RateLimiter
 from connector.sandbox.quickbooks import QuickBooksSandbox
 from connector.sandbox.xero import RateLimits, XeroSandbox
 from connector.sync.connect import ledger_for
 from connector.sync.runner import sync_connection
 from tests.e2e.conftest import TODAY, make_world
+from tests.ledger_kit import FakeTime, qbo_adapter, xero_adapter
 
 #: The sandboxes wait this long before answering; the adapters wait for a fraction of it.
 LATENCY_MS = 3000
 IMPATIENT = RetrySettings(attempts=2, base_delay=0.0, max_delay=0.0, timeout=0.3, connect_timeout=0.3)
-
-
-class MemoryTokens:
-    def __init__(self, token: dict[str, Any]) -> None:
-        self.token = token
-
-    def load(self) -> dict[str, Any] | None:
-        return self.token
-
-    def save(self, token: dict[str, Any]) -> None:
-        self.token = token
-
-
-class NoWait:
-    """The limiter's clock: backoff between attempts passes without sleeping."""
-
-    now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -61,19 +36,8 @@ def slow_xero() -> Iterator[XeroSandbox]:
         yield sandbox
 
 
-def xero_adapter(sb: XeroSandbox, retry: RetrySettings = IMPATIENT) -> XeroLedger:
-    tenant = sb.tenant_ids[0]
-    token = {**sb.issue_tokens(tenants=[tenant]), "expires_at": time.time() + 3600}
-    app = XeroApp(
-        sb.client_id, sb.client_secret, api_url=sb.accounting_url, identity_url=sb.identity_url, token_url=sb.token_url
-    )
-    waits = NoWait()
-    limiter = RateLimiter(XERO_LIMITS, clock=waits.clock, sleep=waits.sleep)
-    return XeroLedger(app, tenant, MemoryTokens(token), limiter=limiter, retry=retry, sleep=waits.sleep)
-
-
 def test_the_xero_adapter_gives_up_on_an_answer_slower_than_its_timeout(slow_xero):
-    ledger = xero_adapter(slow_xero)
+    ledger = xero_adapter(slow_xero, retry=IMPATIENT)
     assert list(ledger.changed_invoices(None, timedelta(minutes=5)))  # answers in time: read as usual
     slow_xero.faults.add(f"latency={LATENCY_MS}")
 
@@ -91,7 +55,7 @@ def test_a_xero_sync_against_a_ledger_that_does_not_answer_fails_with_the_reason
     world = make_world(slow_xero, db_url, monkeypatch)
 
     def impatient(rt: Any, connection: Any) -> Any:
-        waits = NoWait()
+        waits = FakeTime()
         limiter = RateLimiter(XERO_LIMITS, clock=waits.clock, sleep=waits.sleep)
         return ledger_for(rt, connection, retry=IMPATIENT, sleep=waits.sleep, limiter=limiter)
 
@@ -108,14 +72,7 @@ def test_a_xero_sync_against_a_ledger_that_does_not_answer_fails_with_the_reason
 def test_the_quickbooks_adapter_gives_up_on_an_answer_slower_than_its_timeout(monkeypatch):
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     with QuickBooksSandbox(seed=5, realms=1, invoices_per_realm=5, limits=RateLimits.unlimited()) as sb:
-        realm = sb.realm_ids[0]
-        token = {**sb.issue_tokens(realm), "expires_at": time.time() + 3600}
-        app = QuickBooksApp(
-            sb.client_id, sb.client_secret, sb.redirect_uri, environment=sb.discovery_url, api_url=sb.api_url
-        )
-        waits = NoWait()
-        limiter = RateLimiter(QUICKBOOKS_LIMITS, clock=waits.clock, sleep=waits.sleep)
-        ledger = QuickBooksLedger(app, realm, MemoryTokens(token), limiter=limiter, retry=IMPATIENT, sleep=waits.sleep)
+        ledger = qbo_adapter(sb, retry=IMPATIENT)
         assert ledger.organisation().base_currency
         sb.faults.add(f"latency={LATENCY_MS}")
         with pytest.raises(TransientError, match="in time"):
