@@ -13,11 +13,24 @@ the invoice number it assigns, so the connector could not find its own write aga
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 from connector.sandbox.xero.banking import BankingRules
-from connector.sandbox.xero.model import ZERO, Allocation, BankTransaction, Invoice, LineItem, Overpayment, money
+from connector.sandbox.xero.books import AllocationCheck, Booked
+from connector.sandbox.xero.model import (
+    ZERO,
+    Account,
+    Allocation,
+    BankTransaction,
+    Contact,
+    Invoice,
+    LineItem,
+    Overpayment,
+    Prepayment,
+    money,
+)
 from connector.sandbox.xero.tenant import LedgerError, LineInput, Tenant
 
 OVERPAYMENT_TYPES = ("RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
@@ -25,6 +38,10 @@ OVERPAYMENT_TYPES = ("RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
 MSG_ALLOCATE_ABOVE_DUE = "Overpayment cannot be allocated as amount is greater than amount outstanding"
 MSG_ALLOCATE_PAID = "The invoice you are trying to allocate to has already been paid off"
 MSG_ALLOCATE_ABOVE_CREDIT = "The amount allocated exceeds the remaining credit on the overpayment"
+
+#: What a ``build`` hook of ``_create_prepaid_credit`` gives: the credit it made, its line amount
+#: types and its booked lines.
+Built = tuple[Overpayment | Prepayment, str, Booked]
 
 
 class OverpaymentRules(BankingRules):
@@ -51,32 +68,23 @@ class OverpaymentRules(BankingRules):
         ``line_amount_types`` is accepted and ignored: Xero books overpayments with no tax.
         """
         del line_amount_types
-        with self.lock:
-            tenant = self.tenant(tenant_id)
-            account, errors = self._bank_account_checked(
-                tenant, type, ("RECEIVE-OVERPAYMENT",), "overpayments", status, bank_account_id, bank_account_code
-            )
-            if account is not None and account.is_bank and account.status != "ACTIVE":
-                errors.append(f"Account code '{account.code}' has been archived, or deleted.")
+
+        def line_errors(tenant: Tenant) -> list[str]:
+            # One line, an amount above zero, and an Accounts Receivable account to code it to.
+            errors: list[str] = []
             if len(lines) != 1:
                 errors.append("An overpayment must have exactly one line item")
             amount = _line_amount(lines[0]) if len(lines) == 1 else None
             if amount is not None and amount <= 0:
                 errors.append("The overpayment amount must be greater than zero")
-            debtors = next((a for a in tenant.accounts.values() if a.system_account == "DEBTORS"), None)
-            if debtors is None:
+            if _debtors(tenant) is None:
                 errors.append("The organisation has no Accounts Receivable account")
-            if errors:
-                raise LedgerError(*errors)
-            assert account is not None and amount is not None and debtors is not None
-            code, rate = self._currency(tenant, currency or account.currency, currency_rate)
-            if account.currency and account.currency != code:
-                raise LedgerError("The overpayment currency must be the bank account's currency")
-            contact = self.resolve_contact(tenant, contact_id, contact_name)
-            when = date or self.today(tenant_id)
-            line = LineItem(
-                self.new_id(), lines[0].description, Decimal(1), amount, debtors.code, "NONE", ZERO, amount
-            )
+            return errors
+
+        def build(tenant: Tenant, contact: Contact, account: Account, when: date, code: str, rate: Decimal) -> Built:
+            amount, debtors = _line_amount(lines[0]), _debtors(tenant)
+            assert debtors is not None
+            line = LineItem(self.new_id(), lines[0].description, Decimal(1), amount, debtors.code, "NONE", ZERO, amount)
             overpayment = Overpayment(
                 id=self.new_id(),
                 type=type,
@@ -94,12 +102,86 @@ class OverpaymentRules(BankingRules):
                 reference=reference,
             )
             tenant.overpayments[overpayment.id] = overpayment
-            tx = self._add_bank_transaction(
-                tenant, type, account, contact, when, code, rate, "NoTax", ([line], amount, ZERO, amount),
-                reference=reference, is_reconciled=is_reconciled,
-                tx_id=overpayment.bank_transaction_id, overpayment_id=overpayment.id,
+            return overpayment, "NoTax", ([line], amount, ZERO, amount)
+
+        return self._create_prepaid_credit(
+            tenant_id,
+            "overpayment",
+            type,
+            ("RECEIVE-OVERPAYMENT",),
+            line_errors,
+            build,
+            bank_account_id=bank_account_id,
+            bank_account_code=bank_account_code,
+            contact_id=contact_id,
+            contact_name=contact_name,
+            date=date,
+            reference=reference,
+            currency=currency,
+            currency_rate=currency_rate,
+            is_reconciled=is_reconciled,
+            status=status,
+        )
+
+    def _create_prepaid_credit(
+        self,
+        tenant_id: str,
+        kind: str,
+        type: str,
+        types: tuple[str, ...],
+        line_errors: Callable[[Tenant], list[str]],
+        build: Callable[[Tenant, Contact, Account, date, str, Decimal], Built],
+        *,
+        bank_account_id: str | None,
+        bank_account_code: str | None,
+        contact_id: str | None,
+        contact_name: str | None,
+        date: date | None,
+        reference: str | None,
+        currency: str | None,
+        currency_rate: Decimal | None,
+        is_reconciled: bool,
+        status: str,
+    ) -> BankTransaction:
+        """The bank transaction that creates an overpayment or a prepayment (``kind``), and that
+        credit: the checks both share (one of ``types``, AUTHORISED, into an active bank account
+        in its currency), then ``line_errors`` (the kind's own line rules) and ``build`` (which
+        makes the credit, puts it in the tenant's books and gives its line amount types and
+        booked lines)."""
+        with self.lock:
+            tenant = self.tenant(tenant_id)
+            account, errors = self._bank_account_checked(
+                tenant, type, types, f"{kind}s", status, bank_account_id, bank_account_code
             )
-            self._record("overpayment", tenant, overpayment.id)
+            if account is not None and account.is_bank and account.status != "ACTIVE":
+                errors.append(f"Account code '{account.code}' has been archived, or deleted.")
+            errors += line_errors(tenant)
+            if errors:
+                raise LedgerError(*errors)
+            assert account is not None
+            code, rate = self._currency(tenant, currency or account.currency, currency_rate)
+            if account.currency and account.currency != code:
+                raise LedgerError(f"The {kind} currency must be the bank account's currency")
+            contact = self.resolve_contact(tenant, contact_id, contact_name)
+            when = date or self.today(tenant_id)
+            credit, line_amount_types, booked = build(tenant, contact, account, when, code, rate)
+            tx = self._add_bank_transaction(
+                tenant,
+                type,
+                account,
+                contact,
+                when,
+                code,
+                rate,
+                line_amount_types,
+                booked,
+                reference=reference,
+                is_reconciled=is_reconciled,
+                tx_id=credit.bank_transaction_id,
+                overpayment_id=credit.id if kind == "overpayment" else None,
+                prepayment_id=credit.id if kind == "prepayment" else None,
+            )
+            self._record(kind, tenant, credit.id)
             return tx
 
     def check_overpayment_allocation(
@@ -111,16 +193,42 @@ class OverpaymentRules(BankingRules):
         pending: dict[str, Decimal],
     ) -> list[str]:
         """Why Xero would refuse this allocation; ``pending`` tracks earlier ones in the batch."""
-        return self._check_credit_allocation(
+        credit = tenant.overpayments.get(overpayment_id.lower())
+        return self._check_prepaid_allocation(
             tenant,
-            tenant.overpayments.get(overpayment_id.lower()),
+            credit,
             "overpayment",
             invoice_ref,
             amount,
             pending,
-            _overpayment_refusals,
             above_credit=MSG_ALLOCATE_ABOVE_CREDIT,
             above_due=MSG_ALLOCATE_ABOVE_DUE,
+        )
+
+    def _check_prepaid_allocation(
+        self,
+        tenant: Tenant,
+        credit: Overpayment | Prepayment | None,
+        noun: str,
+        invoice_ref: str,
+        amount: Decimal | None,
+        pending: dict[str, Decimal],
+        *,
+        above_credit: str,
+        above_due: str,
+    ) -> list[str]:
+        """The allocation checks of an overpayment's or a prepayment's (``noun``) credit: their
+        shared status rules, and the AmountDue weighed only for an AUTHORISED invoice."""
+        return self._check_credit_allocation(
+            tenant,
+            credit,
+            noun,
+            invoice_ref,
+            amount,
+            pending,
+            prepaid_credit_refusals(noun),
+            above_credit=above_credit,
+            above_due=above_due,
             due_only_if_authorised=True,
         )
 
@@ -133,34 +241,63 @@ class OverpaymentRules(BankingRules):
         date: date | None = None,
     ) -> Allocation:
         """Apply part of an overpayment to an invoice: the invoice's AmountDue falls."""
+        return self._allocate_prepaid_credit(
+            tenant_id,
+            lambda tenant: tenant.overpayments.get(overpayment_id.lower()),
+            invoice_id,
+            amount,
+            date,
+            self.check_overpayment_allocation,
+            bump_version=False,
+        )
+
+    def _allocate_prepaid_credit(
+        self,
+        tenant_id: str,
+        find: Callable[[Tenant], Overpayment | Prepayment | None],
+        invoice_id: str,
+        amount: Decimal | str | int,
+        date: date | None,
+        check: AllocationCheck,
+        *,
+        bump_version: bool,
+    ) -> Allocation:
+        """Allocate an overpayment's or a prepayment's (``find``) credit to an invoice: the
+        credit is PAID when none is left. ``bump_version``: the allocation moves the tenant's
+        version (a prepayment's does, an overpayment's does not)."""
         with self.lock:
             tenant = self.tenant(tenant_id)
-            overpayment, inv, allocation = self._allocate_credit(
-                tenant,
-                tenant.overpayments.get(overpayment_id.lower()),
-                invoice_id,
-                amount,
-                date,
-                self.check_overpayment_allocation,
-            )
-            if overpayment.remaining_credit == 0:
-                overpayment.status = "PAID"
-            overpayment.updated_ms = self.now_ms()
+            credit, inv, allocation = self._allocate_credit(tenant, find(tenant), invoice_id, amount, date, check)
+            if credit.remaining_credit == 0:
+                credit.status = "PAID"
+            credit.updated_ms = self.now_ms()
+            if bump_version:
+                tenant.version += 1
             self._touch_invoice(tenant, inv)
             return allocation
 
 
-def _overpayment_refusals(overpayment: Overpayment, inv: Invoice) -> list[str]:
-    errors: list[str] = []
-    if overpayment.status == "VOIDED":
-        errors.append("A voided overpayment cannot be allocated")
-    if inv.status == "PAID":
-        errors.append(MSG_ALLOCATE_PAID)
-    elif inv.status != "AUTHORISED":
-        errors.append("Overpayments can only be allocated to Authorised invoices")
-    if inv.type != "ACCREC":
-        errors.append("A received overpayment can only be allocated to a sales invoice")
-    return errors
+def prepaid_credit_refusals(noun: str) -> Callable[[Overpayment | Prepayment, Invoice], list[str]]:
+    """The status rules for allocating an overpayment's or a prepayment's (``noun``) credit."""
+
+    def refusals(credit: Overpayment | Prepayment, inv: Invoice) -> list[str]:
+        errors: list[str] = []
+        if credit.status == "VOIDED":
+            errors.append(f"A voided {noun} cannot be allocated")
+        if inv.status == "PAID":
+            errors.append(MSG_ALLOCATE_PAID)
+        elif inv.status != "AUTHORISED":
+            errors.append(f"{noun.capitalize()}s can only be allocated to Authorised invoices")
+        if inv.type != "ACCREC":
+            errors.append(f"A received {noun} can only be allocated to a sales invoice")
+        return errors
+
+    return refusals
+
+
+def _debtors(tenant: Tenant) -> Account | None:
+    """The organisation's Accounts Receivable account."""
+    return next((a for a in tenant.accounts.values() if a.system_account == "DEBTORS"), None)
 
 
 def _line_amount(line: LineInput) -> Decimal:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from connector.sandbox.xero.model import Allocation, BankTransaction, Invoice, Prepayment
-from connector.sandbox.xero.overpayments import MSG_ALLOCATE_PAID, OverpaymentRules
+from connector.sandbox.xero.model import Account, Allocation, BankTransaction, Contact, Prepayment
+from connector.sandbox.xero.overpayments import Built, OverpaymentRules
 from connector.sandbox.xero.tenant import LedgerError, LineInput, NotFound, Tenant
 
 PREPAYMENT_TYPES = ("RECEIVE-PREPAYMENT",)
@@ -45,26 +45,14 @@ class PrepaymentRules(OverpaymentRules):
         status: str = "AUTHORISED",
     ) -> BankTransaction:
         """The RECEIVE-PREPAYMENT bank transaction and the Prepayment it creates."""
-        with self.lock:
-            tenant = self.tenant(tenant_id)
-            account, errors = self._bank_account_checked(
-                tenant, type, PREPAYMENT_TYPES, "prepayments", status, bank_account_id, bank_account_code
-            )
-            if account is not None and account.is_bank and account.status != "ACTIVE":
-                errors.append(f"Account code '{account.code}' has been archived, or deleted.")
-            if not lines:
-                errors.append("At least one line item must be specified")
-            if errors:
-                raise LedgerError(*errors)
-            assert account is not None
-            code, rate = self._currency(tenant, currency or account.currency, currency_rate)
-            if account.currency and account.currency != code:
-                raise LedgerError("The prepayment currency must be the bank account's currency")
-            contact = self.resolve_contact(tenant, contact_id, contact_name)
+
+        def line_errors(tenant: Tenant) -> list[str]:
+            return [] if lines else ["At least one line item must be specified"]
+
+        def build(tenant: Tenant, contact: Contact, account: Account, when: date, code: str, rate: Decimal) -> Built:
             built, sub, tax, total = self.build_lines(tenant, lines, line_amount_types, tenant.org.sales_tax_type)
             if total <= 0:
                 raise LedgerError("The prepayment amount must be greater than zero")
-            when = date or self.today(tenant_id)
             prepayment = Prepayment(
                 id=self.new_id(),
                 type=type,
@@ -86,23 +74,26 @@ class PrepaymentRules(OverpaymentRules):
                 reference=reference,
             )
             tenant.prepayments[prepayment.id] = prepayment
-            tx = self._add_bank_transaction(
-                tenant,
-                type,
-                account,
-                contact,
-                when,
-                code,
-                rate,
-                line_amount_types,
-                (built, sub, tax, total),
-                reference=reference,
-                is_reconciled=is_reconciled,
-                tx_id=prepayment.bank_transaction_id,
-                prepayment_id=prepayment.id,
-            )
-            self._record("prepayment", tenant, prepayment.id)
-            return tx
+            return prepayment, line_amount_types, (built, sub, tax, total)
+
+        return self._create_prepaid_credit(
+            tenant_id,
+            "prepayment",
+            type,
+            PREPAYMENT_TYPES,
+            line_errors,
+            build,
+            bank_account_id=bank_account_id,
+            bank_account_code=bank_account_code,
+            contact_id=contact_id,
+            contact_name=contact_name,
+            date=date,
+            reference=reference,
+            currency=currency,
+            currency_rate=currency_rate,
+            is_reconciled=is_reconciled,
+            status=status,
+        )
 
     def _next_invoice_number(self, tenant: Tenant) -> str:
         """The next free INV-nnnn (a receive prepayment takes one from the invoice sequence)."""
@@ -121,17 +112,16 @@ class PrepaymentRules(OverpaymentRules):
         pending: dict[str, Decimal],
     ) -> list[str]:
         """Why Xero would refuse this allocation; ``pending`` tracks earlier ones in the batch."""
-        return self._check_credit_allocation(
+        credit = tenant.prepayments.get(prepayment_id.lower())
+        return self._check_prepaid_allocation(
             tenant,
-            tenant.prepayments.get(prepayment_id.lower()),
+            credit,
             "prepayment",
             invoice_ref,
             amount,
             pending,
-            _prepayment_refusals,
             above_credit=MSG_PREPAY_ABOVE_CREDIT,
             above_due=MSG_PREPAY_ABOVE_DUE,
-            due_only_if_authorised=True,
         )
 
     def allocate_prepayment(
@@ -143,22 +133,15 @@ class PrepaymentRules(OverpaymentRules):
         date: date | None = None,
     ) -> Allocation:
         """Apply part of a prepayment to an invoice: the invoice's AmountDue falls."""
-        with self.lock:
-            tenant = self.tenant(tenant_id)
-            prepayment, inv, allocation = self._allocate_credit(
-                tenant,
-                tenant.prepayments.get(prepayment_id.lower()),
-                invoice_id,
-                amount,
-                date,
-                self.check_prepayment_allocation,
-            )
-            if prepayment.remaining_credit == 0:
-                prepayment.status = "PAID"
-            prepayment.updated_ms = self.now_ms()
-            tenant.version += 1
-            self._touch_invoice(tenant, inv)
-            return allocation
+        return self._allocate_prepaid_credit(
+            tenant_id,
+            lambda tenant: tenant.prepayments.get(prepayment_id.lower()),
+            invoice_id,
+            amount,
+            date,
+            self.check_prepayment_allocation,
+            bump_version=True,
+        )
 
     def delete_credit_allocation(self, tenant_id: str, source: str, source_id: str, allocation_id: str) -> Allocation:
         """Take back an allocation of an overpayment's or a prepayment's (``source``) credit: the
@@ -185,16 +168,3 @@ class PrepaymentRules(OverpaymentRules):
             self._history(tenant, inv.id, "Credit Removed", f"Credit of {allocation.amount:,.2f} removed.")
             self._touch_invoice(tenant, inv)
             return allocation
-
-
-def _prepayment_refusals(prepayment: Prepayment, inv: Invoice) -> list[str]:
-    errors: list[str] = []
-    if prepayment.status == "VOIDED":
-        errors.append("A voided prepayment cannot be allocated")
-    if inv.status == "PAID":
-        errors.append(MSG_ALLOCATE_PAID)
-    elif inv.status != "AUTHORISED":
-        errors.append("Prepayments can only be allocated to Authorised invoices")
-    if inv.type != "ACCREC":
-        errors.append("A received prepayment can only be allocated to a sales invoice")
-    return errors

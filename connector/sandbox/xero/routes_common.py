@@ -53,6 +53,19 @@ def not_found() -> Response:
     return text_response("The resource you're looking for cannot be found", 404)
 
 
+def record_response(
+    key: str, records: Mapping[str, T], record_key: str, render: Callable[[T], dict[str, Any]]
+) -> Response:
+    """``GET /{key}/{id}``: the record filed under ``record_key`` (the caller says how the id
+    is keyed) in its envelope, read under the ledger's lock, or 404."""
+    with sandbox().ledger.lock:
+        record = records.get(record_key)
+        if record is None:
+            return not_found()
+        document = envelope(key, [render(record)])
+    return json_response(document)
+
+
 def bad_query(exc: Exception) -> Response:
     return json_response(wire.simple_error(16, "QueryParseException", str(exc)), 400)
 

@@ -34,6 +34,7 @@ from connector.sandbox.xero.routes_common import (
     list_response,
     not_found,
     read_body,
+    record_response,
     summarize_errors,
     unitdp,
     write_batch,
@@ -350,12 +351,7 @@ def get_batch_payments() -> Response:
 @accounting.route("/BatchPayments/<batch_id>", methods=["GET"])
 def get_batch_payment(batch_id: str) -> Response:
     t = current_tenant()
-    with sandbox().ledger.lock:
-        batch = t.batch_payments.get(wire.id_key(batch_id))
-        if batch is None:
-            return not_found()
-        document = envelope("BatchPayments", [wire.batch_payment(batch, t)])
-    return json_response(document)
+    return record_response("BatchPayments", t.batch_payments, wire.id_key(batch_id), lambda r: wire.batch_payment(r, t))
 
 
 @accounting.route("/BatchPayments", methods=["PUT"])
@@ -447,12 +443,7 @@ def get_prepayments() -> Response:
 @accounting.route("/Prepayments/<prepayment_id>", methods=["GET"])
 def get_prepayment(prepayment_id: str) -> Response:
     t = current_tenant()
-    with sandbox().ledger.lock:
-        prepayment = t.prepayments.get(wire.id_key(prepayment_id))
-        if prepayment is None:
-            return not_found()
-        document = envelope("Prepayments", [wire.prepayment(prepayment, t)])
-    return json_response(document)
+    return record_response("Prepayments", t.prepayments, wire.id_key(prepayment_id), lambda r: wire.prepayment(r, t))
 
 
 @accounting.route("/Prepayments/<prepayment_id>/Allocations", methods=["PUT"])

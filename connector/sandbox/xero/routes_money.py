@@ -28,6 +28,7 @@ from connector.sandbox.xero.routes_common import (
     list_response,
     not_found,
     read_body,
+    record_response,
     summarize_errors,
     unitdp,
     write_batch,
@@ -52,12 +53,7 @@ def get_payments() -> Response:
 @accounting.route("/Payments/<payment_id>", methods=["GET"])
 def get_payment(payment_id: str) -> Response:
     t = current_tenant()
-    with sandbox().ledger.lock:
-        payment = t.payments.get(payment_id.lower())
-        if payment is None:
-            return not_found()
-        document = envelope("Payments", [wire.payment(payment, t)])
-    return json_response(document)
+    return record_response("Payments", t.payments, payment_id.lower(), lambda r: wire.payment(r, t))
 
 
 @accounting.route("/Payments", methods=["PUT", "POST"])
@@ -164,10 +160,7 @@ def get_bank_transfers() -> Response:
 @accounting.route("/BankTransfers/<transfer_id>", methods=["GET"])
 def get_bank_transfer(transfer_id: str) -> Response:
     t = current_tenant()
-    transfer = t.bank_transfers.get(transfer_id.lower())
-    if transfer is None:
-        return not_found()
-    return json_response(envelope("BankTransfers", [wire.bank_transfer(transfer, t)]))
+    return record_response("BankTransfers", t.bank_transfers, transfer_id.lower(), lambda r: wire.bank_transfer(r, t))
 
 
 @accounting.route("/BankTransfers", methods=["PUT"])

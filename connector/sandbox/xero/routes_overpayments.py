@@ -15,11 +15,11 @@ from connector.sandbox.xero.routes_common import (
     allocation_batch,
     csv_param,
     current_tenant,
-    envelope,
     list_response,
     not_found,
+    record_response,
 )
-from connector.sandbox.xero.web import json_response, sandbox
+from connector.sandbox.xero.web import sandbox
 
 
 @accounting.route("/Overpayments", methods=["GET"])
@@ -40,12 +40,7 @@ def get_overpayments() -> Response:
 @accounting.route("/Overpayments/<overpayment_id>", methods=["GET"])
 def get_overpayment(overpayment_id: str) -> Response:
     t = current_tenant()
-    with sandbox().ledger.lock:
-        overpayment = t.overpayments.get(overpayment_id.lower())
-        if overpayment is None:
-            return not_found()
-        document = envelope("Overpayments", [wire.overpayment(overpayment, t)])
-    return json_response(document)
+    return record_response("Overpayments", t.overpayments, overpayment_id.lower(), lambda r: wire.overpayment(r, t))
 
 
 @accounting.route("/Overpayments/<overpayment_id>/Allocations", methods=["PUT"])
