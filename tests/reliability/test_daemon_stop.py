@@ -55,6 +55,8 @@ def test_a_daemon_stuck_past_its_grace_exits_and_is_taken_over_at_the_next_start
     deployed.xero.faults.add("latency=8000")  # the first ledger call outlasts the grace
     daemon = deployed.start("daemon", "--stop-grace", "1")
     wait_for("the sync to start", lambda: deployed.runs(), daemon)
+    # the slow ledger call must be in flight when SIGTERM comes (before it, the run would stop cleanly)
+    wait_for("a ledger call in flight", lambda: deployed.xero.limiter.in_flight(deployed.tenant_id), daemon)
     daemon.send_signal(signal.SIGTERM)
     _out, err = daemon.communicate(timeout=600)  # a hang guard only
     assert daemon.returncode == 1, err
