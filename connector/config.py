@@ -179,6 +179,9 @@ class ConnectionConfig(_Strict):
     enabled: bool = True
     #: An imported amount above this is absurd (a typo, a broken export): quarantined, never collected.
     max_amount: Decimal = Field(default=Decimal(10**12), gt=0, le=Decimal(10**13))
+    #: Leave a short note on the ledger's invoice (Xero: History and notes; QuickBooks: the private
+    #: note, appended) when the connector starts a collection, confirms a payment or posts a payout.
+    ledger_notes: bool = True
 
     def policy(self) -> CollectionPolicy:
         return CollectionPolicy(
@@ -197,6 +200,8 @@ class LedgerApp(_Strict):
     identity_url: str = ""
     token_url: str = ""
     authorize_url: str = ""
+    #: Scopes asked at consent; empty means the least the connector needs (see connector/ledgers/scopes.py).
+    scopes: list[str] = Field(default_factory=list)
 
     def client_secret(self) -> str:
         return os.environ.get(self.client_secret_env, "") if self.client_secret_env else ""
@@ -227,8 +232,24 @@ class SecurityConfig(_Strict):
 
 
 class WebConfig(_Strict):
+    """Where ``connector web`` listens, and the https address people reach it by when not on loopback."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    #: The address people and ledgers use, e.g. "https://connector.example.com" behind a TLS proxy.
+    #: Required (and https) to listen beyond loopback: session cookies and OAuth need TLS.
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError('expected an absolute URL such as "https://connector.example.com"')
+        return value.rstrip("/")
+
+    @property
+    def behind_https(self) -> bool:
+        return self.public_url.startswith("https://")
 
 
 class Config(_Strict):

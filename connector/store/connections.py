@@ -26,6 +26,7 @@ def settings_of(entry: ConnectionConfig) -> dict[str, Any]:
         "schedule_seconds": {k: int(v.total_seconds()) for k, v in entry.schedule.model_dump().items()},
         "enabled": entry.enabled,
         "max_amount": str(entry.max_amount),
+        "ledger_notes": entry.ledger_notes,
     }
 
 
