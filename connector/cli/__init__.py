@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from connector.cli import invoice, platform, queues, reconcile, sync, views
+from connector.cli import invoice, platform, queues, reconcile, sync, views, web
 from connector.cli.common import ConfigOption
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
@@ -19,12 +19,14 @@ app.add_typer(platform.app, name="platform")
 app.add_typer(queues.outbox_app, name="outbox")
 app.add_typer(queues.quarantine_app, name="quarantine")
 app.add_typer(reconcile.findings_app, name="findings")
+app.add_typer(web.user_app, name="user")
 app.command("init-db")(sync.init_db)
 app.command()(views.status)
 app.command()(views.activity)
 app.command()(sync.sync)
 app.command()(reconcile.reconcile)
 app.command()(sync.daemon)
+app.command()(web.web)
 
 
 @app.callback()

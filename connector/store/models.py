@@ -77,10 +77,101 @@ class Connection(Base):
     lock_host: Mapped[str | None] = mapped_column(String(255))
     lock_pid: Mapped[int | None] = mapped_column(Integer)
     lock_heartbeat_at: Mapped[datetime | None]
+    #: The consent this connection's tokens come from, when it shares one (a Xero grant covers every
+    #: organisation the person ticked); None keeps the token in ``token_ciphertext`` above.
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id"))
+    #: "config" (a ``[[connections]]`` block; the file wins on a clash) or "web" (the setup wizard).
+    origin: Mapped[str] = mapped_column(String(20), default="config", server_default="config")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     invoices: Mapped[list[Invoice]] = relationship(back_populates="connection")
+    grant: Mapped[Grant | None] = relationship()
+
+
+class Grant(Base):
+    """One consent at a ledger: one token set, shared by every connection it covers.
+
+    Xero issues one token pair per consent, valid for each organisation the person ticked; two
+    connections holding copies would rotate each other's refresh token away. So the token lives
+    here once, and a refresh is serialised per grant across processes by the lease below.
+    """
+
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    #: The OAuth token set, encrypted (Fernet); never stored or logged in the clear.
+    token_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    token_expires_at: Mapped[datetime | None]
+    #: The scopes granted, space-separated (what the person agreed to, for support).
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set on disconnect: the tokens were revoked at the provider and wiped here.
+    revoked_at: Mapped[datetime | None]
+    #: Who is refreshing the token now, until when: one refresh per grant across processes.
+    refresh_owner: Mapped[str | None] = mapped_column(String(100))
+    refresh_until: Mapped[datetime | None]
+
+
+class User(Base):
+    """A person who logs in to the web application; the role says what they may do."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: admin (also connects ledgers and manages people) | support (acts on invoices) | viewer (reads)
+    role: Mapped[str] = mapped_column(String(20))
+    #: argon2id, from argon2-cffi: the hash carries its own salt and parameters.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """One failed login, by name and address: how logins are rate-limited across processes."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_name", "name", "at"),
+        Index("ix_login_failures_address", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OAuthRequest(Base):
+    """A consent in flight: the hash of its ``state``, the browser it belongs to, its PKCE verifier.
+
+    Single use (``used_at``), expiring after 10 minutes, and bound to one browser session: a
+    forged, replayed or stolen ``state`` finds nothing to complete. After the code exchange it
+    remembers the grant (and QuickBooks' realm) until the person has chosen organisations.
+    """
+
+    __tablename__ = "oauth_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: A random id kept in the browser's session cookie (hashed here).
+    browser: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(20))
+    #: "connect" (new connections) | "reconnect" (fresh tokens for ``connection_id``)
+    purpose: Mapped[str] = mapped_column(String(20))
+    connection_id: Mapped[int | None] = mapped_column(Integer)
+    #: PKCE (RFC 7636) verifier, for providers that take S256 (Xero); sent only to the token endpoint.
+    code_verifier: Mapped[str | None] = mapped_column(String(200))
+    requested_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    grant_id: Mapped[int | None] = mapped_column(Integer)
+    realm_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class Invoice(Base):

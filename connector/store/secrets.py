@@ -7,19 +7,30 @@ and :class:`TokenSet` hides them from ``repr`` so a log line cannot leak one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import stat
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from connector.config import SecurityConfig
-from connector.store.models import Connection
+from connector.store.models import Connection, Grant
+from connector.store.types import utcnow
+
+#: How long one process may hold a grant's refresh lease before another may take it over.
+REFRESH_LEASE = timedelta(seconds=60)
 
 
 class SecretKeyError(RuntimeError):
@@ -57,6 +68,7 @@ class TokenVault:
         self.source = source
         try:
             self._fernet = Fernet(key)
+            self._key = bytes(key)
         except (ValueError, TypeError):
             raise SecretKeyError(
                 f"{source}: not a valid token key (a Fernet key: 44 characters of url-safe base64): "
@@ -78,6 +90,11 @@ class TokenVault:
             path = base / path
         return cls(_key_from_file(path), source=str(path))
 
+    def derive(self, purpose: str) -> bytes:
+        """A secret for ``purpose`` (e.g. signing web sessions) derived from this key, so an
+        installation keeps one key: changing it logs everyone out along with sealing tokens anew."""
+        return hmac.new(self._key, purpose.encode(), hashlib.sha256).digest()
+
     def seal(self, token: TokenSet) -> bytes:
         data = dict(token.data)
         if isinstance(data.get("scope"), str):
@@ -93,12 +110,23 @@ class TokenVault:
                 "or the key file replaced?): put back the key they were sealed with, or connect this ledger again"
             ) from None
 
-    def save(self, session: Session, connection: Connection, token: TokenSet) -> None:
-        connection.token_ciphertext = self.seal(token)
-        connection.token_expires_at = token.expires_at
+    def save(self, session: Session, holder: Connection | Grant, token: TokenSet) -> None:
+        """Seal ``token`` into ``holder``: a connection's grant when it has one, else the row itself."""
+        holder = token_holder(holder)
+        holder.token_ciphertext = self.seal(token)
+        holder.token_expires_at = token.expires_at
 
-    def load(self, connection: Connection) -> TokenSet | None:
-        return self.open(connection.token_ciphertext) if connection.token_ciphertext else None
+    def load(self, holder: Connection | Grant) -> TokenSet | None:
+        holder = token_holder(holder)
+        return self.open(holder.token_ciphertext) if holder.token_ciphertext else None
+
+
+def token_holder(row: Connection | Grant) -> Connection | Grant:
+    """Where a connection's token lives: the grant it shares, or its own row (a connection made
+    from the config file and connected on its own)."""
+    if isinstance(row, Connection) and row.grant_id is not None and row.grant is not None:
+        return row.grant
+    return row
 
 
 def _key_from_file(path: Path) -> bytes:
@@ -154,3 +182,51 @@ class ConnectionTokens:
                 raise LookupError(f"connection #{self._connection_id} is gone")
             self._vault.save(session, row, TokenSet(dict(token)))
         self._cached = dict(token)
+
+    @contextmanager
+    def refreshing(self, *, wait: float = 30.0, poll: float = 0.1) -> Iterator[None]:
+        """Hold the right to refresh this connection's token, across processes, then re-read it.
+
+        Connections sharing a grant share one refresh token: if two processes refreshed at once,
+        the second would present a spent token and lose the grant. The lease is a conditional
+        UPDATE on the grant row (a column pair, not a held transaction, so SQLite writers are
+        not blocked meanwhile); an expired lease (a killed process) is taken over. Inside, the
+        cache is dropped, so the caller sees a token another process may just have refreshed.
+        A connection without a grant has no one to share with: the adapter's own lock suffices.
+        """
+        grant_id = self._grant_id()
+        if grant_id is None:
+            self._cached = None
+            yield
+            return
+        owner = f"{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        deadline = time.monotonic() + wait
+        while not self._take_lease(grant_id, owner):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"grant #{grant_id}: another process has been refreshing its token for {wait:.0f} s")
+            time.sleep(poll)
+        try:
+            self._cached = None
+            yield
+        finally:
+            with self._sessions() as session, session.begin():
+                session.execute(
+                    update(Grant)
+                    .where(Grant.id == grant_id, Grant.refresh_owner == owner)
+                    .values(refresh_owner=None, refresh_until=None)
+                )
+
+    def _grant_id(self) -> int | None:
+        with self._sessions() as session:
+            row = session.get(Connection, self._connection_id)
+            return row.grant_id if row is not None else None
+
+    def _take_lease(self, grant_id: int, owner: str) -> bool:
+        now = utcnow()
+        with self._sessions() as session, session.begin():
+            taken = session.execute(
+                update(Grant)
+                .where(Grant.id == grant_id, or_(Grant.refresh_owner.is_(None), Grant.refresh_until < now))
+                .values(refresh_owner=owner, refresh_until=now + REFRESH_LEASE)
+            )
+            return taken.rowcount == 1

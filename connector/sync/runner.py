@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector.ledgers.base import Ledger
 from connector.ledgers.errors import DailyLimitError, LedgerError, ReconnectRequired
 from connector.runtime import Runtime
 from connector.store.db import WRITE
-from connector.store.models import Connection, OutboxEntry
+from connector.store.models import Connection, OutboxEntry, SyncRun
 from connector.store.types import utcnow
 from connector.sync.importer import import_invoices
 from connector.sync.push import StopConnection, push
@@ -101,8 +101,9 @@ def sync_connection(
             return SyncResult(name, "skipped", error=skip)
         run_id = start_run(session, connection_id, "sync", owner=owner).id
     guard = _RunGuard(rt, connection_id, owner)
-    guard.start()
     counts = RunCounts()
+    guard.progress = (run_id, counts)
+    guard.start()
     ledger: Ledger | None = None
     error: str | None = None
     state = "succeeded"
@@ -167,6 +168,9 @@ class _RunGuard:
         self.every = every or HEARTBEAT_EVERY
         self.started_at: datetime = utcnow()
         self.lost: str | None = None
+        #: The run and its running counts: each page writes them on the run's row with the page, so
+        #: anyone watching (the setup wizard's progress bar, the console) sees the run advance.
+        self.progress: tuple[int, RunCounts] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"lock-heartbeat-{connection_id}", daemon=True)
 
@@ -228,6 +232,9 @@ class _RunGuard:
             if why:
                 raise RunStopped(why)
             yield session
+            if self.progress:
+                run_id, counts = self.progress
+                session.execute(update(SyncRun).where(SyncRun.id == run_id).values(counts=counts.as_dict()))
 
     @contextmanager
     def push_transaction(self) -> Iterator[Session]:
@@ -296,6 +303,10 @@ def _remember_offset(rt: Runtime, connection_id: int, minutes: int | None) -> No
 
 
 def _why_skip(connection: Connection) -> str | None:
+    if connection.state == "setup":
+        return "its setup is not finished (accounts and settings): finish it at /setup"
+    if connection.state == "disconnected":
+        return "disconnected: its history is kept, nothing is synced"
     if not (connection.settings or {}).get("enabled", True):
         return "disabled in the config"
     if connection.state == "needs_reconnect":
