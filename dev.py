@@ -4,6 +4,7 @@
     python3 dev.py demo        # the main job: the connector end to end on the sandbox ledger
     python3 dev.py test        # ruff, then the suite on SQLite, then again on PostgreSQL if one answers
     python3 dev.py soak [N]    # the reliability soak (tests/soak), N seeded trials per scenario (default 30)
+    python3 dev.py screenshots # the browser tests, saving the README's pictures to docs/screenshots/
     python3 dev.py <args>      # any other `connector` command, e.g. `python3 dev.py status`
 
 The first run creates ``.venv`` and installs the project with its dev extras; later runs
@@ -106,6 +107,10 @@ def main(argv: list[str]) -> int:
         say(f"soak: {trials} trials per scenario, seed {os.environ.get('CONNECTOR_SOAK_SEED', '17')}")
         os.environ["CONNECTOR_SOAK_TRIALS"] = trials
         return test(["tests/soak", "-p", "no:cacheprovider", *argv[2:]], lint=False)
+    if argv[:1] == ["screenshots"]:
+        os.environ["CONNECTOR_SCREENSHOTS"] = str(ROOT / "docs" / "screenshots")
+        say(f"browser tests; screenshots go to {os.environ['CONNECTOR_SCREENSHOTS']}")
+        return run(str(BIN / "pytest"), "tests/web", "-k", "browser", "-p", "no:cacheprovider", *argv[1:])
     if argv[:1] == ["lint"]:
         return run(str(BIN / "ruff"), "check", ".")
     return run(str(BIN / "connector"), *(argv or ["--help"]))
