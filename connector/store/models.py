@@ -192,6 +192,8 @@ class Invoice(Base):
     external_id: Mapped[str | None] = mapped_column(String(100))
     number: Mapped[str] = mapped_column(String(100))
     contact_name: Mapped[str] = mapped_column(String(300), default="")
+    #: Where customer notices go (the ledger contact's email), when the ledger has one.
+    contact_email: Mapped[str | None] = mapped_column(String(320))
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal]
     amount_due: Mapped[Decimal]
@@ -371,6 +373,80 @@ class ReconciliationFinding(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
+
+
+class ApiRequest(Base):
+    """One platform API request, kept by its idempotency key: a retry answers the first result.
+
+    ``in_progress`` while it runs (a concurrent retry is told so); after ``lease_until`` a request
+    whose process died may be taken up again: every platform event is itself idempotent, so
+    running it once more changes nothing already done.
+    """
+
+    __tablename__ = "api_requests"
+    __table_args__ = (UniqueConstraint("account", "key", name="uq_api_requests_account_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(255))
+    #: SHA-256 of the body: the same key with another body is the caller's mistake, refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    #: in_progress | done
+    state: Mapped[str] = mapped_column(String(20))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None]
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SyncRequest(Base):
+    """A ledger webhook asked for a sync of this connection: one row per connection, so a burst of
+    hints makes one sync when it falls due (``first_hint_at`` + the debounce interval)."""
+
+    __tablename__ = "sync_requests"
+    __table_args__ = (Index("ix_sync_requests_due", "due_at"),)
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), primary_key=True)
+    first_hint_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    hints: Mapped[int] = mapped_column(Integer, default=1)
+    #: What asked: "xero webhook", "quickbooks webhook", "console".
+    source: Mapped[str] = mapped_column(String(50))
+
+
+class Notification(Base):
+    """A notice to a customer or to support: stored first, sent by SMTP after, shown in the timeline.
+
+    Support notices of one kind for one connection go out as one digest at most once an hour:
+    each row is an item, and the rows sent together share ``message_id``.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_due", "state", "next_attempt_at"),
+        Index("ix_notifications_invoice", "invoice_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: customer | support
+    audience: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(50))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    #: The item's own text: the whole message for a customer, one line of a digest for support.
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None]
+    #: pending | sent | failed (gave up) | off (the kind is switched off for the connection)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
 
 
 class AppendOnlyError(RuntimeError):
