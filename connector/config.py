@@ -182,6 +182,11 @@ class ConnectionConfig(_Strict):
     #: Leave a short note on the ledger's invoice (Xero: History and notes; QuickBooks: the private
     #: note, appended) when the connector starts a collection, confirms a payment or posts a payout.
     ledger_notes: bool = True
+    #: The customer notices this connection sends (any of: status_changed, request_sent,
+    #: collection_failed, payment_confirmed); support notices are set in [notifications].
+    customer_notices: list[Literal["status_changed", "request_sent", "collection_failed", "payment_confirmed"]] = (
+        Field(default_factory=lambda: ["status_changed", "request_sent", "collection_failed", "payment_confirmed"])
+    )
 
     def policy(self) -> CollectionPolicy:
         return CollectionPolicy(
@@ -252,12 +257,83 @@ class WebConfig(_Strict):
         return self.public_url.startswith("https://")
 
 
+def _env(name: str) -> str:
+    return os.environ.get(name, "") if name else ""
+
+
+class PlatformAccount(_Strict):
+    """A payments-platform account allowed to call the events API, with its shared secret."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    #: Name of the environment variable holding the signing secret (never the secret itself).
+    secret_env: str = Field(min_length=1)
+
+    def secret(self) -> str:
+        return _env(self.secret_env)
+
+
+class ApiConfig(_Strict):
+    """The platform events API (``/api/v1``): who may call it, and how old a signature may be."""
+
+    accounts: list[PlatformAccount] = Field(default_factory=list)
+    #: A signed request older (or newer) than this is refused: a captured request cannot be replayed later.
+    replay_window: Duration = timedelta(minutes=5)
+
+
+class WebhooksConfig(_Strict):
+    """Ledger webhooks: the keys their signatures are checked with, and the debounce interval."""
+
+    #: Variable holding the Xero app's webhook signing key (developer.xero.com → Webhooks).
+    xero_key_env: str = "XERO_WEBHOOK_KEY"
+    #: Variable holding the Intuit app's webhook verifier token.
+    quickbooks_verifier_env: str = "QBO_WEBHOOK_VERIFIER"
+    #: Hints for one connection within this interval make one sync.
+    debounce: Duration = timedelta(seconds=30)
+
+    def xero_key(self) -> str:
+        return _env(self.xero_key_env)
+
+    def quickbooks_verifier(self) -> str:
+        return _env(self.quickbooks_verifier_env)
+
+
+class SmtpConfig(_Strict):
+    """Where notices are sent from. With no host, notices are stored and shown, never mailed."""
+
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username_env: str = "CONNECTOR_SMTP_USER"
+    password_env: str = "CONNECTOR_SMTP_PASSWORD"
+    sender: str = "Connector <connector@localhost>"
+    timeout: Duration = timedelta(seconds=20)
+
+    def username(self) -> str:
+        return _env(self.username_env)
+
+    def password(self) -> str:
+        return _env(self.password_env)
+
+
+class NotificationsConfig(_Strict):
+    """Who hears what: support's addresses, and the kinds switched on for every connection."""
+
+    #: Support staff's addresses for digests (conflicts, quarantine, reconnect, mismatches, ...).
+    support: list[str] = Field(default_factory=list)
+    #: Digests of one kind for one connection go out at most this often.
+    digest_every: Duration = timedelta(hours=1)
+
+
 class Config(_Strict):
     """The whole file. Every section is optional; an empty file is a valid SQLite-only setup."""
 
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     ledgers: Ledgers = Field(default_factory=Ledgers)
     connections: list[ConnectionConfig] = Field(default_factory=list)
     source: str = Field(default="(defaults)", exclude=True)

@@ -27,6 +27,7 @@ def settings_of(entry: ConnectionConfig) -> dict[str, Any]:
         "enabled": entry.enabled,
         "max_amount": str(entry.max_amount),
         "ledger_notes": entry.ledger_notes,
+        "customer_notices": list(entry.customer_notices),
     }
 
 

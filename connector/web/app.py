@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -85,7 +85,10 @@ def create_app(rt: Runtime, **overrides: Any) -> Flask:
         return render_template("error.html", title="That did not happen", message=exc.message), status
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[str, int]:
+    def _http(exc: HTTPException) -> Any:
+        if request.path.startswith(("/api/", "/webhooks/")):  # machines get JSON, people a page
+            body = {"error": {"error": exc.name.lower().replace(" ", "_"), "message": exc.description, "field": None}}
+            return jsonify(body), exc.code or 500
         return render_template("error.html", title=exc.name, message=exc.description), exc.code or 500
 
     return app
