@@ -46,12 +46,21 @@ class Platform:
         self.client = app.test_client()
         self.secret = secret
 
-    def post(self, payload: Any, *, key: str | None = None, at: float | None = None, secret: str | None = None,
-             header: str | None = None) -> Any:
+    def post(
+        self,
+        payload: Any,
+        *,
+        key: str | None = None,
+        at: float | None = None,
+        secret: str | None = None,
+        header: str | None = None,
+    ) -> Any:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"}
-        headers["X-Connector-Signature"] = header if header is not None else sign_platform(
-            body, secret or self.secret, int(at if at is not None else time.time())
+        headers["X-Connector-Signature"] = (
+            header
+            if header is not None
+            else sign_platform(body, secret or self.secret, int(at if at is not None else time.time()))
         )
         if key:
             headers["Idempotency-Key"] = key

@@ -17,14 +17,23 @@ def test_a_direct_debit_from_start_to_payout(platform, api_rt) -> None:
     add_invoice(api_rt, "INV-1", amount="120.00")
     started = platform.post({"id": "e1", "kind": "collection_started", "invoice": "INV-1"})
     assert started.status_code == 200, started.json
-    assert started.json["invoices"][0]["outcome"] == "transition" and started.json["invoices"][0]["to_status"] == "submitted"
+    assert (
+        started.json["invoices"][0]["outcome"] == "transition"
+        and started.json["invoices"][0]["to_status"] == "submitted"
+    )
     confirmed = platform.post(
         {"id": "e2", "kind": "collection_confirmed", "invoice": "INV-1", "amount": "120.00", "reference": "DD-1"}
     )
     assert confirmed.status_code == 200 and confirmed.json["invoices"][0]["to_status"] == "paid"
     payout = platform.post(
-        {"id": "e3", "kind": "payout", "invoices": ["INV-1"], "fee": "1.40", "reference": "PO-1",
-         "expected_arrival": "2026-12-04"}
+        {
+            "id": "e3",
+            "kind": "payout",
+            "invoices": ["INV-1"],
+            "fee": "1.40",
+            "reference": "PO-1",
+            "expected_arrival": "2026-12-04",
+        }
     )
     assert payout.status_code == 200, payout.json
     assert payout.json["payout"]["net"] == "118.60" and payout.json["payout"]["expected_arrival"] == "2026-12-04"
@@ -54,8 +63,10 @@ def test_a_bad_payload_is_422_naming_the_field_and_changes_nothing(platform, api
         ({"kind": "teleport", "invoice": "INV-1"}, "(body)"),
         ({"kind": "collection_started"}, "invoice"),
         ({"kind": "collection_started", "invoice": "INV-1", "surprise": 1}, "surprise"),
-        ({"events": [{"kind": "collection_started", "invoice": "INV-1"}, {"kind": "payout", "invoices": []}]},
-         "events[1].invoices"),
+        (
+            {"events": [{"kind": "collection_started", "invoice": "INV-1"}, {"kind": "payout", "invoices": []}]},
+            "events[1].invoices",
+        ),
         ({"kind": "collection_started", "invoice": "INV-1", "occurred_on": "2026-13-01"}, "occurred_on"),
     ]
     for payload, field in cases:
@@ -71,11 +82,13 @@ def test_a_batch_is_answered_per_event(platform, api_rt) -> None:
     add_invoice(api_rt, "INV-1")
     add_invoice(api_rt, "INV-2")
     response = platform.post(
-        {"events": [
-            {"id": "b1", "kind": "collection_started", "invoice": "INV-1"},
-            {"id": "b2", "kind": "collection_started", "invoice": "INV-404"},
-            {"id": "b3", "kind": "collection_confirmed", "invoice": "INV-2"},
-        ]}
+        {
+            "events": [
+                {"id": "b1", "kind": "collection_started", "invoice": "INV-1"},
+                {"id": "b2", "kind": "collection_started", "invoice": "INV-404"},
+                {"id": "b3", "kind": "collection_confirmed", "invoice": "INV-2"},
+            ]
+        }
     )
     assert response.status_code == 200
     assert [r["status"] for r in response.json["results"]] == [200, 404, 409]
