@@ -32,6 +32,7 @@ Amount = Annotated[
     BeforeValidator(_decimal_string),
     Field(gt=0, le=Decimal(10**13), decimal_places=4, description='a decimal string such as "120.50"'),
 ]
+Fee = Annotated[Decimal, BeforeValidator(_decimal_string), Field(ge=0, le=Decimal(10**13), decimal_places=4)]
 EventId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
@@ -91,7 +92,7 @@ class Payout(_Event):
 
     kind: Literal["payout"]
     invoices: list[InvoiceRef] = Field(min_length=1, max_length=1000)
-    fee: Annotated[Decimal, BeforeValidator(_decimal_string), Field(ge=0, le=Decimal(10**13), decimal_places=4)] = Decimal(0)
+    fee: Fee = Decimal(0)
     net: Amount | None = Field(default=None, description="the net amount paid out, checked against the invoices")
     reference: Reference = ""
     expected_arrival: date | None = Field(default=None, description="when the money should reach the bank")
