@@ -184,7 +184,7 @@ def document() -> dict[str, Any]:
                             "content": {
                                 "application/json": {
                                     "schema": {
-                                        "oneOf": [
+                                        "anyOf": [
                                             {"$ref": "#/components/schemas/Result"},
                                             {
                                                 "type": "object",
