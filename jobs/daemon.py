@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from connector.runtime import Runtime
 from connector.store.models import Connection
-from jobs.tasks import overdue_sweep, push_all, reconcile_due, sync_all
+from jobs.tasks import hinted_syncs, overdue_sweep, push_all, reconcile_due, sync_all
 
 log = logging.getLogger("connector.daemon")
 
@@ -192,6 +192,14 @@ def build_scheduler(rt: Runtime, *, watch: DatabaseWatch | None = None, **schedu
         args=[rt],
         id="push",
         seconds=_interval(rt, "push_every", timedelta(minutes=1)).total_seconds(),
+        **common,
+    )
+    scheduler.add_job(  # the syncs ledger webhooks asked for, once their debounce interval has passed
+        jobs.wrap("hinted_syncs", hinted_syncs),
+        "interval",
+        args=[rt],
+        id="hinted_syncs",
+        seconds=max(1.0, min(10.0, rt.config.webhooks.debounce.total_seconds() / 3)),
         **common,
     )
     scheduler.add_job(  # checks every 15 minutes which connections' reconcile_every has passed

@@ -10,6 +10,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
+from connector.actions.hints import take_due
 from connector.actions.reconcile import due_for_reconcile, run_reconcile
 from connector.actions.sweeps import sweep_overdue
 from connector.actions.sync import run_sync
@@ -22,6 +23,17 @@ log = logging.getLogger("connector.jobs")
 def sync_all(rt: Runtime, **kwargs: Any) -> list[SyncResult]:
     """Import then push every connection (the daemon's sync job): the same action as ``connector sync``."""
     return run_sync(rt, **kwargs)
+
+
+def hinted_syncs(rt: Runtime, now: datetime | None = None, **kwargs: Any) -> list[SyncResult]:
+    """The daemon's webhook job: a targeted sync of each connection a ledger webhook asked about,
+    once its debounce interval has passed (many hints, one sync)."""
+    results = []
+    for name in take_due(rt, now):
+        if rt.stopping.is_set():
+            break
+        results.extend(run_sync(rt, connection=name, **kwargs))
+    return results
 
 
 def push_all(rt: Runtime, **kwargs: object) -> list[SyncResult]:
