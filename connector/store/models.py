@@ -439,12 +439,14 @@ class Notification(Base):
     #: The item's own text: the whole message for a customer, one line of a digest for support.
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None]
-    #: pending | sent | failed (gave up) | off (the kind is switched off for the connection)
+    #: pending | sent | failed (gave up) | off (switched off for the connection) | unaddressed (no email known)
     state: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(200))
+    #: What this notice is about, once ("conflict:event:123"): noticing the same fact twice stores nothing.
+    source_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 

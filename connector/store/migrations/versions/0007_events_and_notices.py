@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("message_id", sa.String(length=200), nullable=True),
+        sa.Column("source_key", sa.String(length=200), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("sent_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -71,6 +72,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"], name=op.f("fk_notifications_invoice_id_invoices")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+        sa.UniqueConstraint("source_key", name=op.f("uq_notifications_source_key")),
     )
     op.create_index("ix_notifications_due", "notifications", ["state", "next_attempt_at"])
     op.create_index("ix_notifications_invoice", "notifications", ["invoice_id"])
