@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from connector.runtime import Runtime
 from connector.store.models import Connection
-from jobs.tasks import hinted_syncs, overdue_sweep, push_all, reconcile_due, sync_all
+from jobs.tasks import hinted_syncs, notices, overdue_sweep, push_all, reconcile_due, sync_all
 
 log = logging.getLogger("connector.daemon")
 
@@ -200,6 +200,14 @@ def build_scheduler(rt: Runtime, *, watch: DatabaseWatch | None = None, **schedu
         args=[rt],
         id="hinted_syncs",
         seconds=max(1.0, min(10.0, rt.config.webhooks.debounce.total_seconds() / 3)),
+        **common,
+    )
+    scheduler.add_job(  # notices to customers and support: in their own job, so mail never holds up a sync
+        jobs.wrap("notices", notices),
+        "interval",
+        args=[rt],
+        id="notices",
+        minutes=1,
         **common,
     )
     scheduler.add_job(  # checks every 15 minutes which connections' reconcile_every has passed

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from connector.actions.hints import take_due
+from connector.actions.notices import collect, send_due
 from connector.actions.reconcile import due_for_reconcile, run_reconcile
 from connector.actions.sweeps import sweep_overdue
 from connector.actions.sync import run_sync
@@ -34,6 +35,16 @@ def hinted_syncs(rt: Runtime, now: datetime | None = None, **kwargs: Any) -> lis
             break
         results.extend(run_sync(rt, connection=name, **kwargs))
     return results
+
+
+def notices(rt: Runtime, now: datetime | None = None) -> int:
+    """The daemon's notices job: store what is worth telling, then mail what is due (digested)."""
+    stored = collect(rt, now)
+    counts = send_due(rt, now)
+    if stored or counts.sent or counts.failed:
+        log.info("notices: %d stored, %d sent, %d failed, %d waiting for their digest", stored, counts.sent,
+                 counts.failed, counts.waiting)
+    return stored
 
 
 def push_all(rt: Runtime, **kwargs: object) -> list[SyncResult]:

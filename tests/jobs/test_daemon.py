@@ -46,7 +46,14 @@ def test_overdue_sweep(runtime):
 
 def test_jobs_never_overlap_and_the_daemon_stops_cleanly(runtime):
     scheduler = build_scheduler(runtime)
-    assert {job.id for job in scheduler.get_jobs()} == {"sync", "push", "hinted_syncs", "reconcile", "overdue_sweep"}
+    assert {job.id for job in scheduler.get_jobs()} == {
+        "sync",
+        "push",
+        "hinted_syncs",
+        "notices",
+        "reconcile",
+        "overdue_sweep",
+    }
     assert all(job.max_instances == 1 and job.coalesce for job in scheduler.get_jobs())
     stop = threading.Event()
     worker = threading.Thread(target=run_daemon, args=(runtime, stop))
