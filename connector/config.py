@@ -324,6 +324,36 @@ class NotificationsConfig(_Strict):
     digest_every: Duration = timedelta(hours=1)
 
 
+class EngineConfig(_Strict):
+    """What runs the jobs: the embedded daemon (one machine) or Celery workers (many)."""
+
+    kind: Literal["embedded", "celery"] = "embedded"
+    #: The Celery broker, e.g. "amqp://guest:guest@127.0.0.1:5672//" (RabbitMQ).
+    broker_url: str = ""
+    #: Redis for the limits shared by every worker, e.g. "redis://127.0.0.1:6379/0".
+    redis_url: str = ""
+    #: Connections the embedded daemon syncs at once (each still one at a time).
+    concurrency: int = Field(default=4, ge=1, le=64)
+    #: A task running longer than this is stopped (its page or batch boundary is kept).
+    task_time_limit: Duration = timedelta(minutes=30)
+
+    @model_validator(mode="after")
+    def _celery_needs_urls(self) -> EngineConfig:
+        if self.kind == "celery":
+            if not self.broker_url.startswith(("amqp://", "amqps://", "pyamqp://", "redis://", "rediss://")):
+                raise ValueError('kind = "celery" needs broker_url, e.g. "amqp://guest:guest@127.0.0.1:5672//"')
+            if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+                raise ValueError('kind = "celery" needs redis_url for the shared limits, e.g. "redis://127.0.0.1:6379/0"')
+        return self
+
+
+class LoggingConfig(_Strict):
+    """How the long-running processes log: plain lines for people, or JSON lines for collectors."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Config(_Strict):
     """The whole file. Every section is optional; an empty file is a valid SQLite-only setup."""
 
@@ -334,6 +364,8 @@ class Config(_Strict):
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     ledgers: Ledgers = Field(default_factory=Ledgers)
     connections: list[ConnectionConfig] = Field(default_factory=list)
     source: str = Field(default="(defaults)", exclude=True)

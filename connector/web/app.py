@@ -106,7 +106,7 @@ def _optional_blueprints() -> list[Any]:
     import importlib
 
     found = []
-    for name in ("setup", "connections", "console", "api", "hooks"):
+    for name in ("setup", "connections", "console", "api", "hooks", "metrics"):
         try:
             module = importlib.import_module(f"connector.web.{name}")
         except ModuleNotFoundError as exc:
