@@ -22,7 +22,7 @@ from connector.actions.requests import Answer, body_hash, once
 from connector.domain import InvoiceStatus
 from connector.platform_api import openapi, reads
 from connector.signing import SignatureError, verify_platform
-from connector.web.app import csrf, runtime
+from connector.web.context import csrf, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # signed requests from a server, not forms from a browser

@@ -6,14 +6,17 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from connector.actions import ActionError
 from connector.runtime import Runtime
 from connector.sync.connect import vault_for
+from connector.web.context import csrf, runtime
 from connector.web.guard import current_person
+
+__all__ = ["create_app", "csrf", "runtime"]
 
 #: How long a login lasts without activity.
 SESSION_LIFETIME = timedelta(hours=12)
@@ -24,7 +27,6 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'"
 )
 
-csrf = CSRFProtect()
 
 
 def create_app(rt: Runtime, **overrides: Any) -> Flask:
@@ -92,13 +94,6 @@ def create_app(rt: Runtime, **overrides: Any) -> Flask:
         return render_template("error.html", title=exc.name, message=exc.description), exc.code or 500
 
     return app
-
-
-def runtime() -> Runtime:
-    """The runtime of the application serving this request."""
-    from flask import current_app
-
-    return current_app.extensions["connector.runtime"]
 
 
 def _optional_blueprints() -> list[Any]:

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from connector.actions import ActionError
 from connector.actions.users import log_in
-from connector.web.app import runtime
+from connector.web.context import runtime
 from connector.web.guard import client_address, safe_next
 
 bp = Blueprint("auth", __name__)

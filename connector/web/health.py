@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from connector.web.app import runtime
+from connector.web.context import runtime
 
 bp = Blueprint("health", __name__)
 

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from connector.actions.hints import connections_for, request_sync
 from connector.signing import SignatureError, verify_base64_hmac
-from connector.web.app import csrf, runtime
+from connector.web.context import csrf, runtime
 
 bp = Blueprint("hooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
