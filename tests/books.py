@@ -84,7 +84,40 @@ class Book:
             for entry in session.scalars(select(OutboxEntry).where(OutboxEntry.state == "pending")):
                 entry.next_attempt_at = utcnow()
 
+    def push_with(self, **push_options: Any) -> SyncResult:
+        """A push-only run with the push engine's test options (``crash_after_send``, ``lease``)."""
+        raise NotImplementedError
+
+    def entries(self, ext: str, kind: str) -> list[OutboxEntry]:
+        """The invoice's outbox entries of one kind, oldest first."""
+        with self.rt.sessions() as session:
+            return list(
+                session.scalars(
+                    select(OutboxEntry)
+                    .join(Invoice, Invoice.id == OutboxEntry.invoice_id)
+                    .where(Invoice.external_id == ext, OutboxEntry.kind == kind)
+                    .order_by(OutboxEntry.id)
+                )
+            )
+
+    def timeline(self, ext: str) -> list[tuple[str, str, str]]:
+        """The invoice's activity, oldest first: (kind, outcome, detail), as `connector activity` shows it."""
+        from connector.store.models import ActivityEvent
+
+        with self.rt.sessions() as session:
+            rows = session.scalars(
+                select(ActivityEvent)
+                .join(Invoice, Invoice.id == ActivityEvent.invoice_id)
+                .where(Invoice.external_id == ext)
+                .order_by(ActivityEvent.id)
+            )
+            return [(e.kind, e.outcome, e.detail or "") for e in rows]
+
     # --- read back through the ledger's API -------------------------------------------------
+    def notes(self, ext: str) -> list[str]:
+        """The connector's notes on the ledger's invoice, oldest first, read through the API."""
+        raise NotImplementedError
+
     def clearing_balance(self) -> Decimal:
         return self.adapter().account_balance(self.clearing)
 
@@ -136,6 +169,18 @@ class Book:
     def foreign_invoice(self) -> str:
         raise NotImplementedError
 
+    def prepay(self, ext: str, amount: Decimal) -> None:
+        """The customer paid in advance; the accountant applies that credit to this invoice."""
+        raise NotImplementedError
+
+    def overpay(self, ext: str, amount: Decimal) -> None:
+        """The customer paid too much earlier; the accountant applies that credit to this invoice."""
+        raise NotImplementedError
+
+    def delete_transfer(self, reference: str) -> None:
+        """The accountant removes the payout's transfer (clearing → bank) in the ledger."""
+        raise NotImplementedError
+
 
 class XeroBook(Book):
     provider = "xero"
@@ -151,6 +196,45 @@ class XeroBook(Book):
 
     def push_only(self) -> SyncResult:
         return self.world.sync("nz", do_import=False)
+
+    def push_with(self, **push_options: Any) -> SyncResult:
+        return self.world.sync("nz", do_import=False, push_options=push_options)
+
+    def notes(self, ext: str) -> list[str]:
+        return [n for n in reversed(self.adapter().invoice_notes(ext)) if "cx:" in n]
+
+    def _contact(self, ext: str) -> str:
+        return self.books.get_invoice(self.tenant, ext).contact_id
+
+    def prepay(self, ext: str, amount: Decimal) -> None:
+        from connector.sandbox.xero.state import LineInput
+
+        tx = self.books.create_prepayment(
+            self.tenant,
+            type="RECEIVE-PREPAYMENT",
+            lines=[LineInput("Paid in advance", Decimal(1), amount, account_code="200", tax_type="NONE")],
+            bank_account_code="090",
+            contact_id=self._contact(ext),
+            line_amount_types="NoTax",
+        )
+        self.books.allocate_prepayment(self.tenant, tx.prepayment_id, ext, amount)
+
+    def overpay(self, ext: str, amount: Decimal) -> None:
+        from connector.sandbox.xero.state import LineInput
+
+        tx = self.books.create_overpayment(
+            self.tenant,
+            type="RECEIVE-OVERPAYMENT",
+            lines=[LineInput("Paid twice", line_amount=amount)],
+            bank_account_code="090",
+            contact_id=self._contact(ext),
+        )
+        self.books.allocate_overpayment(self.tenant, tx.overpayment_id, ext, amount)
+
+    def delete_transfer(self, reference: str) -> None:
+        tenant = self.books.tenant(self.tenant)
+        [transfer] = [t for t in tenant.bank_transfers.values() if reference in (t.reference or "")]
+        self.books.remove_bank_transfer(self.tenant, transfer.id)
 
     def adapter(self) -> Any:
         with self.rt.sessions() as session:
@@ -234,6 +318,51 @@ class QboBook(Book):
 
     def push_only(self) -> SyncResult:
         return self.world.sync(do_import=False)
+
+    def push_with(self, **push_options: Any) -> SyncResult:
+        return self.world.sync(do_import=False, push_options=push_options)
+
+    def private_note(self, ext: str) -> str:
+        return str(self.adapter().invoice_note(ext))
+
+    def notes(self, ext: str) -> list[str]:
+        return [line for line in self.private_note(ext).split("\n") if "cx:" in line]
+
+    def write_private_note(self, ext: str, text: str) -> None:
+        """The accountant types a memo on the invoice in QuickBooks."""
+        self.qbo.ledger.update_entity(self.realm, "Invoice", ext, PrivateNote=text)
+
+    def _apply_unapplied_payment(self, ext: str, amount: Decimal, note: str) -> None:
+        """QuickBooks keeps money received ahead (or beyond) as a Payment's unapplied amount; the
+        accountant applies it later by adding the invoice to that payment (Receive payment screen)."""
+        inv = self.qbo.entity(self.realm, "Invoice", ext)
+        payment = self.qbo.ledger.create(
+            self.realm,
+            "Payment",
+            {
+                "CustomerRef": dict(inv["CustomerRef"]),
+                "TotalAmt": amount,
+                "DepositToAccountRef": {"value": self.world.accounts["bank"]},
+                "PrivateNote": note,
+            },
+        )
+        self.qbo.ledger.update_entity(
+            self.realm,
+            "Payment",
+            payment.id,
+            Line=[{"Amount": amount, "LinkedTxn": [{"TxnId": ext, "TxnType": "Invoice"}]}],
+        )
+
+    def prepay(self, ext: str, amount: Decimal) -> None:
+        self._apply_unapplied_payment(ext, amount, "paid in advance")
+
+    def overpay(self, ext: str, amount: Decimal) -> None:
+        self._apply_unapplied_payment(ext, amount, "paid twice, kept as credit")
+
+    def delete_transfer(self, reference: str) -> None:
+        records = self.qbo.ledger.books(self.realm).records.get("Transfer", {})
+        [transfer] = [r for r in records.values() if not r.deleted and reference in str(r.doc.get("PrivateNote", ""))]
+        self.qbo.ledger.delete_entity(self.realm, "Transfer", transfer.id)
 
     def _ours(self, ext: str) -> list[dict[str, Any]]:
         """Our Payments (by marker in PrivateNote), read with a query through the API."""

@@ -78,6 +78,13 @@ class Ledger(Protocol):
         ``ValidationError`` with the ledger's message (never recorded as posted)."""
         ...
 
+    def add_invoice_note(self, note: NoteToPost) -> bool:
+        """Leave ``note`` on the invoice where an accountant reads it (Xero: History and notes;
+        QuickBooks: appended to the private note, what is there kept). Exactly once: the note
+        carries the entry's marker, and unless this is the first attempt the invoice is read first;
+        False when the note is there already. ``NotFound`` when the invoice is gone."""
+        ...
+
     def organisation(self) -> OrganisationFacts:
         """Base currency and time zone of the organisation (one call; the runner caches it)."""
         ...
@@ -86,6 +93,29 @@ class Ledger(Protocol):
         """The ledger's own balance of one account (by the code/id used in the connection's
         settings), read through its API: how reconciliation and the tests check clearing nets to zero."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class NoteToPost:
+    """One note for one invoice in the ledger (connector/domain/notes.py says what it reads)."""
+
+    key: str
+    invoice_external_id: str
+    text: str
+    #: True when no earlier attempt can have reached the ledger (the entry's first send): the
+    #: adapter may write without looking for the marker first, which saves a call per note.
+    first_attempt: bool = False
+
+
+def note_with_marker(text: str, key: str, limit: int) -> str:
+    """``text (cx:…)`` in at most ``limit`` characters: the text is cut (with an ellipsis), never
+    the marker, which is how a re-run recognises the note as ours and does not write it again."""
+    tag = f" ({marker(key)})"
+    room = limit - len(tag)
+    body = " ".join(text.split())
+    if len(body) > room:
+        body = body[: max(room - 1, 0)].rstrip() + "…"
+    return f"{body}{tag}"
 
 
 def marker(key: str) -> str:

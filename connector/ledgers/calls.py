@@ -11,13 +11,16 @@ many bytes of one answer are read (:func:`read_capped`).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connector.ledgers.base import CallCounter
@@ -86,6 +89,57 @@ def read_capped(
             raise ResponseTooLarge(f"{ledger} answered with more than {limit} bytes; stopped reading", limit=limit)
         parts.append(chunk)
     return b"".join(parts)
+
+
+#: Every decimal number of at most this many significant digits survives a trip through a binary
+#: float and back through its shortest repr unchanged (DBL_DIG): 46.00 is 46.0, 1234567.8912 stays.
+FLOAT_EXACT_DIGITS = 15
+
+
+class InexactNumber(ValueError):
+    """A JSON number read as a float that may not be the number the ledger wrote (16+ digits)."""
+
+
+def decode_json(data: bytes | str) -> Any:
+    """A ledger's JSON body, decoded by orjson (about 3× the standard library's speed on a page).
+
+    Numbers with a fraction come back as floats, not Decimals: turning every one into a Decimal
+    while decoding cost more than orjson saves. Read amounts with :func:`as_decimal`, which is
+    exact through the float's shortest repr. A body orjson refuses (``NaN``, an integer beyond 64
+    bits) is decoded by the standard library with ``parse_float=Decimal``, as before, so a bad body
+    fails (or a bad value is quarantined) exactly as it did.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data, parse_float=Decimal)
+
+
+def decode_json_exact(data: bytes | str) -> Any:
+    """The standard library's decoding, every fraction a Decimal of the digits written: for a page
+    on which :func:`as_decimal` raised :class:`InexactNumber`."""
+    return json.loads(data, parse_float=Decimal)
+
+
+def as_decimal(value: float | Decimal | int | str) -> Decimal:
+    """An amount as the ledger wrote it.
+
+    A float from :func:`decode_json` goes through its shortest repr: for a number written with at
+    most :data:`FLOAT_EXACT_DIGITS` significant digits that is exactly the number written
+    (``46.00`` → ``Decimal("46.0")``, equal to ``Decimal("46.00")``). A float whose shortest repr
+    needs more digits may differ from what was written: :class:`InexactNumber`, and the caller
+    decodes the body again with :func:`decode_json_exact`. (Ledger amounts have 2 or 4 decimals
+    and the ceiling is 10**12, so that is a body with an amount the validator refuses anyway.) The
+    one case no float can tell: a number written with 16 or more digits within half a float step of
+    a shorter one (``0.10000000000000000001``) reads as the shorter one. No ledger writes those.
+    """
+    if type(value) is float:
+        text = repr(value)
+        mantissa = text.split("e")[0].split("E")[0]
+        if len(mantissa.replace("-", "").replace(".", "").lstrip("0")) > FLOAT_EXACT_DIGITS:
+            raise InexactNumber(f"{text} may not be the number the ledger wrote")
+        return Decimal(text)
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def raised_in(exc: BaseException, module: str, *, innermost: bool = False) -> bool:

@@ -27,7 +27,7 @@ from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks import exceptions as qbx
 
-from connector.ledgers.base import MARKERS, CallCounter, TokenStore, marker
+from connector.ledgers.base import MARKERS, CallCounter, NoteToPost, TokenStore, marker, note_with_marker
 from connector.ledgers.calls import (
     CHUNK_BYTES,
     MAX_RESPONSE_BYTES,
@@ -68,6 +68,12 @@ PAGE = 1000
 BATCH = 30
 CDC_WINDOW = timedelta(days=29)  # QBO keeps 30 days of changes; one day's margin
 CENT = Decimal("0.01")
+#: QuickBooks keeps at most 4000 characters of a transaction's PrivateNote (fault 2050 beyond).
+PRIVATE_NOTE_MAX = 4000
+#: One note of ours, at most: the same length Xero allows, so both ledgers read the same line.
+NOTE_MAX = 250
+#: Below this many characters of room, a note would say nothing: it is refused instead of cut.
+NOTE_MIN = 40
 PREFERENCES_TTL = 6 * 3600.0  # seconds a company's Preferences are reused across adapters
 
 #: Preferences per (API URL, realm): a sync makes a new adapter, and the home currency and zone
@@ -499,6 +505,55 @@ class QuickBooksLedger:
                 if attempt == 2:
                     raise
 
+    def add_invoice_note(self, note: NoteToPost) -> bool:
+        """Our note appended to the invoice's ``PrivateNote`` by a sparse update with its SyncToken.
+
+        The invoice is always read first (the update needs its SyncToken and must keep the note
+        there), so a note already carrying our marker is never written twice. A stale SyncToken
+        (someone edited the invoice between our read and write: fault 5010) is retried once after
+        a fresh read. The requestid names the entry and the SyncToken read, so a repeat of the
+        same write is answered from QuickBooks' cache, and a write after a fresh read is new.
+        """
+        tag = marker(note.key)
+        for attempt in (1, 2):
+            answer = self._call(
+                "invoices_read", lambda: self._qb().get_single_object("Invoice", note.invoice_external_id)
+            )
+            invoice = answer.get("Invoice") if isinstance(answer, dict) else None
+            if not isinstance(invoice, dict) or not invoice.get("Id"):
+                raise TransientError(f"QuickBooks answered for invoice {note.invoice_external_id} without it")
+            existing = str(invoice.get("PrivateNote") or "")
+            if tag in existing:
+                return False
+            body = {
+                "Id": invoice["Id"],
+                "SyncToken": invoice["SyncToken"],
+                "sparse": True,
+                "PrivateNote": appended_note(existing, note),
+            }
+            request_id = _request_id("note", [note.key, str(invoice["SyncToken"])])
+            if self._call("invoices_write", lambda b=body, r=request_id: self._post_unless_stale("invoice", b, r)):
+                return True
+            if attempt == 2:
+                raise StaleObject("QuickBooks: the invoice changed under our note twice (5010)", code="5010")
+        return False  # pragma: no cover - the loop returns or raises
+
+    def _post_unless_stale(self, path: str, body: dict[str, Any], request_id: str) -> bool:
+        """The write, or False on 5010: a stale SyncToken needs a fresh read, not the same body again
+        (the call runner would re-send it as it re-sends every retryable error)."""
+        try:
+            self._post(path, body, request_id)
+        except qbx.QuickbooksException as exc:
+            if int(exc.error_code or 0) == 5010:
+                return False
+            raise
+        return True
+
+    def invoice_note(self, invoice_id: str) -> str:
+        """The invoice's private note, read through the API: what an accountant reads in QuickBooks."""
+        answer = self._call("invoices_read", lambda: self._qb().get_single_object("Invoice", invoice_id))
+        return str(((answer or {}).get("Invoice") or {}).get("PrivateNote") or "")
+
     def _existing(self, entity: str, reference: str, on: Any) -> str | None:
         """Our earlier transfer or fee, found by its note on that day (past requestid's window)."""
         raw = self._query(f"SELECT * FROM {entity} WHERE TxnDate = {qbo_string(on.isoformat())} MAXRESULTS {PAGE}")
@@ -563,6 +618,23 @@ class QuickBooksLedger:
                     _request_id("fee", [payout.key]),
                 )
         return PayoutResult(transfer_id=transfer_id, fee_id=fee_id)
+
+
+def appended_note(existing: str, note: NoteToPost) -> str:
+    """The invoice's private note with ours added on a new line, what was there kept as it was.
+
+    QuickBooks keeps 4000 characters: when ours does not fit, its own end is cut (the marker
+    stays, so it is still recognised as ours); with no useful room left it is refused, since the
+    only other way would be to cut what the accountant wrote.
+    """
+    separator = "\n" if existing else ""
+    room = min(NOTE_MAX, PRIVATE_NOTE_MAX - len(existing) - len(separator))
+    if room < NOTE_MIN:
+        raise ValidationError(
+            f"the invoice's private note has no room for ours ({len(existing)} of QuickBooks' "
+            f"{PRIVATE_NOTE_MAX} characters used): the note was not added, what is there is kept"
+        )
+    return existing + separator + note_with_marker(note.text, note.key, room)
 
 
 def qbo_string(value: object) -> str:

@@ -30,6 +30,8 @@ from xero_python.accounting.models import (
     BankTransfer,
     BankTransfers,
     Contact,
+    HistoryRecord,
+    HistoryRecords,
     Invoice,
     LineAmountTypes,
     LineItem,
@@ -43,7 +45,7 @@ from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.exceptions import ApiException, HTTPStatusException, NotFoundException, RateLimitException
 from xero_python.identity import IdentityApi
 
-from connector.ledgers.base import CallCounter, TokenStore, marker
+from connector.ledgers.base import CallCounter, NoteToPost, TokenStore, marker, note_with_marker
 from connector.ledgers.calls import (
     CHUNK_BYTES,
     MAX_RESPONSE_BYTES,
@@ -102,6 +104,8 @@ SCOPES = [
     "accounting.reports.read",
 ]
 _TOKEN_KEYS = ("access_token", "scope", "expires_in", "token_type", "expires_at", "refresh_token", "id_token")
+#: Xero keeps at most 250 characters of a history note's Details (a longer one is a 400).
+NOTE_MAX = 250
 #: Xero answers a URL with more than about 52 ids with a 404 (Xero-Java#328): stay under it.
 MAX_IDS_PER_READ = 50
 
@@ -649,6 +653,41 @@ class XeroLedger:
         if errors or element is None or not element.bank_transaction_id:
             raise _refuse(errors or ["Xero refused the fee"])
         return str(element.bank_transaction_id)
+
+    # --- notes --------------------------------------------------------------------------------------
+
+    def add_invoice_note(self, note: NoteToPost) -> bool:
+        """A note in the invoice's History and notes (``PUT Invoices/{id}/History``), marker included.
+
+        Xero answers a refused note with a 400 for the whole request (``ValidationError``, never
+        retried); a history has no element errors. A note is read back first only when an earlier
+        attempt may have landed (past the Idempotency-Key's six minutes, the marker is the proof).
+        """
+        details = note_with_marker(note.text, note.key, NOTE_MAX)
+        if not note.first_attempt and any(marker(note.key) in d for d in self.invoice_notes(note.invoice_external_id)):
+            return False
+        body = HistoryRecords(history_records=[HistoryRecord(details=details)])
+        self._call(
+            "history_write",
+            lambda: self.accounting.create_invoice_history(
+                self.tenant_id,
+                note.invoice_external_id,
+                body,
+                idempotency_key=_batch_key("note", [note.key]),
+                _request_timeout=self.retry.timeouts,
+            ),
+        )
+        return True
+
+    def invoice_notes(self, invoice_id: str) -> list[str]:
+        """The notes on an invoice's History, newest first: what an accountant reads in Xero."""
+        history = self._call(
+            "history_read",
+            lambda: self.accounting.get_invoice_history(
+                self.tenant_id, invoice_id, _request_timeout=self.retry.timeouts
+            ),
+        )
+        return [str(r.details or "") for r in history.history_records or [] if str(r.changes or "") == "Note"]
 
     # --- organisation and balances -------------------------------------------------------------
 

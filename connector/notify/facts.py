@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connector.domain.money import format_amount
 from connector.store.models import (
     ActivityEvent,
     Connection,
@@ -91,9 +92,9 @@ def _customer(kind: str, event: ActivityEvent, invoice: Invoice) -> Fact:
         "number": invoice.number,
         "contact": invoice.contact_name,
         "currency": invoice.currency,
-        "amount_due": str(invoice.amount_due),
-        "total": str(invoice.total),
-        "paid_amount": str(invoice.paid_amount) if invoice.paid_amount is not None else None,
+        "amount_due": format_amount(invoice.amount_due, invoice.currency),
+        "total": format_amount(invoice.total, invoice.currency),
+        "paid_amount": None if invoice.paid_amount is None else format_amount(invoice.paid_amount, invoice.currency),
         "retry_on": invoice.collection_date.isoformat() if invoice.collection_date else None,
         "status": event.to_status,
         "reason": event.detail,

@@ -75,6 +75,10 @@ _SUMMARY = {
 }
 
 
+#: Ids are 32-bit on every database the connector runs on.
+MAX_ID = 2**31 - 1
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     words = {
         401: "missing, malformed or wrong signature, or a timestamp outside the replay window",
@@ -256,7 +260,7 @@ def document() -> dict[str, Any]:
                             "name": "invoice_id",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**53},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                         }
                     ],
                     "responses": {

@@ -16,6 +16,8 @@ MAX_PAGE = 500
 
 
 def invoice(session: Session, invoice_id: int) -> dict[str, Any] | None:
+    if not 0 < invoice_id < 2**31:  # beyond any id: PostgreSQL would refuse the comparison itself
+        return None
     row = session.get(Invoice, invoice_id)
     return None if row is None else reports.timeline(session, row)
 

@@ -60,13 +60,29 @@ def _sqlite_begin(conn: object) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[attr-defined]
 
 
+#: SQLite's page cache per connection, in KiB (a negative ``cache_size`` is KiB). The default 2 MiB
+#: holds the invoice indexes of a few tens of thousands of invoices; past that every insert into the
+#: random-keyed indexes (ledger id, fingerprint) read pages back from the OS and a 300k import took
+#: 4.7× the time of 100k. 64 MiB holds them at 300k; it is an upper bound, filled only as used.
+SQLITE_CACHE_KIB = 64 * 1024
+
+
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    """Per connection: WAL, foreign keys, ``synchronous=NORMAL``, a 30 s busy wait, a larger cache.
+
+    Durability, said plainly: in WAL mode ``synchronous=NORMAL`` syncs the WAL at checkpoints, not
+    at every commit. A committed transaction survives the process crashing; a power loss or OS
+    crash can lose the last transactions before the next checkpoint, never corrupt the database.
+    For the import that is a page read again on the next run (the cursor rolls back with it).
+    """
     dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 

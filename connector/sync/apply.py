@@ -35,6 +35,8 @@ from connector.domain import (
 from connector.domain.events import Event
 from connector.domain.fingerprint import fingerprint
 from connector.domain.money import format_amount
+from connector.domain.notes import ledger_note
+from connector.store.bulk import insert_rows
 from connector.store.invoices import each_matching, state_columns, state_of, write_state
 from connector.store.models import ActivityEvent, Connection, Invoice, OutboxEntry
 from connector.store.types import utcnow
@@ -149,7 +151,7 @@ def create_invoices(
                 **state_columns(state),
             }
         )
-    ids = _insert_invoices(session, connection, rows)
+    ids = _insert_invoices(session, rows)
     kind = "imported" if source is EventSource.LEDGER else "created"
     events = []
     for invoice_id, row, new, fp in zip(ids, rows, news, prints, strict=True):
@@ -175,7 +177,7 @@ def create_invoices(
                 "sync_run_id": sync_run_id,
             }
         )
-    session.execute(ActivityEvent.__table__.insert(), events)
+    insert_rows(session, ActivityEvent.__table__, events)
     if not load:
         return []
     by_id = {inv.id: inv for inv in session.scalars(select(Invoice).where(Invoice.id.in_(ids)))}
@@ -186,24 +188,11 @@ def create_invoices(
 _MONEY_TAKEN = ("submitted", "paid", "settled")
 
 
-def _insert_invoices(session: Session, connection: Connection | None, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert the rows in bulk; their ids, in order.
-
-    PostgreSQL: one batched ``INSERT … RETURNING`` ordered by the parameters (SQLAlchemy's
-    insertmanyvalues), so no read-back can meet an un-analysed table's bad plan. SQLite would run
-    RETURNING row by row: it takes a Core executemany and reads the ids back by ledger id, which its
-    planner always does through the unique index.
-    """
-    table = Invoice.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        return list(session.scalars(statement, rows))
-    session.execute(table.insert(), rows)
-    connection_id = connection.id if connection else None
-    same_channel = Invoice.connection_id.is_(None) if connection_id is None else Invoice.connection_id == connection_id
-    found = each_matching(session, Invoice.external_id, [r["external_id"] for r in rows], same_channel)
-    id_of = {inv.external_id: inv.id for inv in found}
-    return [id_of[r["external_id"]] for r in rows]
+def _insert_invoices(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows in bulk; their ids, in order (:func:`connector.store.bulk.insert_rows`: the page
+    converted once, then COPY on PostgreSQL or one driver executemany on SQLite; ids without any
+    read-back that depends on the planner's statistics)."""
+    return insert_rows(session, Invoice.__table__, rows, ids=True)
 
 
 def _already_known(session: Session, prints: list[str], connection: Connection | None) -> dict[str, Invoice]:
@@ -272,6 +261,8 @@ def apply_event(
             invoice.attention_reason = None
         if outcome.ledger_write is not None and outcome.ledger_write is not LedgerWrite.PAYOUT:
             _outbox_for_invoice(session, invoice, outcome.ledger_write, event)
+        if (text := ledger_note(outcome)) is not None:
+            _note_for_invoice(session, invoice, text, event)
     else:
         if isinstance(outcome, Conflict):
             flag_attention(invoice, outcome.reason + (f" ({event.detail})" if event.detail else ""))
@@ -393,6 +384,40 @@ def _outbox_for_invoice(session: Session, invoice: Invoice, write: LedgerWrite, 
             kind=write.value,
             idempotency_key=uuid.uuid4().hex,
             payload=payload,
+            state="pending",
+            attempts=0,
+        )
+    )
+
+
+#: The outbox kind of a note on the ledger's invoice (see connector/domain/notes.py).
+LEDGER_NOTE = "ledger_note"
+
+
+def notes_on(connection: Connection | None) -> bool:
+    """Whether this connection leaves notes on the ledger's invoices (``ledger_notes``, default on)."""
+    return connection is not None and bool((connection.settings or {}).get("ledger_notes", True))
+
+
+def _note_for_invoice(session: Session, invoice: Invoice, text: str, event: Event) -> None:
+    """The note goes to the outbox in the event's own transaction: written exactly once, after the
+    money writes it describes, and never in the way of one (a refused note is only a failed push)."""
+    if invoice.connection_id is None or not notes_on(invoice.connection):
+        return
+    session.add(
+        OutboxEntry(
+            connection_id=invoice.connection_id,
+            invoice_id=invoice.id,
+            kind=LEDGER_NOTE,
+            idempotency_key=uuid.uuid4().hex,
+            payload={
+                "invoice_id": invoice.id,
+                "external_id": invoice.external_id,
+                "number": invoice.number,
+                "date": event.occurred_on.isoformat(),
+                "event": event.kind,
+                "text": text,
+            },
             state="pending",
             attempts=0,
         )

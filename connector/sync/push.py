@@ -20,13 +20,13 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.domain import EventSource, LedgerStatus, Money
-from connector.ledgers.base import Ledger, marker
+from connector.ledgers.base import Ledger, NoteToPost, marker
 from connector.ledgers.errors import DailyLimitError, LedgerError, NotFound, ReconnectRequired
 from connector.ledgers.records import LedgerInvoice, Malformed, PaymentResult, PaymentToPost, PayoutToPost
 from connector.mapping import Placement, load_mapping
 from connector.store.models import Connection, Invoice, OutboxEntry
 from connector.store.types import utcnow
-from connector.sync.apply import flag_attention, log_activity
+from connector.sync.apply import LEDGER_NOTE, flag_attention, log_activity, notes_on
 from connector.sync.runs import RunCounts
 
 #: An entry left ``sending`` longer than this was interrupted (a crash): it is taken up again.
@@ -36,6 +36,8 @@ MAX_BACKOFF = timedelta(hours=1)
 UNAPPLIED_ONLY = "unapplied:"
 #: A verdict that sends a payment back to wait (its invoice could not be read), not a refusal.
 WAITING = "waiting"
+#: The money writes a note on the same invoice waits for, so the ledger shows it after them.
+MONEY_KINDS = ("payment", "delete_payment", "payout")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -82,10 +84,12 @@ def push(
     counts = counts or RunCounts()
     with transaction() as session:
         entries = due_entries(session, connection_id, lease)
-        ids = {kind: [e.id for e in entries if e.kind == kind] for kind in ("payment", "delete_payment", "payout")}
+        ids = {kind: [e.id for e in entries if e.kind == kind] for kind in (*MONEY_KINDS, LEDGER_NOTE)}
         connection = session.get(Connection, connection_id)
         accounts = dict(connection.settings.get("accounts") or {})
         provider = connection.provider
+        if ids[LEDGER_NOTE] and not notes_on(connection):
+            _notes_switched_off(session, ids.pop(LEDGER_NOTE))
     mapping = load_mapping(provider)
     size = ledger.payment_batch_size
     payments = ids["payment"]
@@ -113,6 +117,16 @@ def push(
             lambda s, e: _payout_request(s, e, accounts),
             lambda req, i=entry_id: _payout(ledger, req, crash_after_send, i),
             _log_payout,
+            lease=lease,
+        )
+    # Last, once the money is in: a note never holds up, fails or repeats a payment.
+    for entry_id in ids.get(LEDGER_NOTE, []):
+        _push_one(
+            transaction,
+            entry_id,
+            counts,
+            _note_request,
+            lambda note, i=entry_id: _note(ledger, note, crash_after_send, i),
             lease=lease,
         )
     return counts
@@ -330,6 +344,7 @@ def _settle(
     reference: str | None = None,
 ) -> None:
     entry.state = state
+    kind = entry.kind if entry.kind.startswith("ledger_") else f"ledger_{entry.kind}"
     entry.last_error = None if state == "done" else detail
     entry.done_at = utcnow() if state == "done" else None
     if reference:
@@ -344,7 +359,7 @@ def _settle(
             session,
             invoice,
             "ledger_write" if state == "done" else "conflict",
-            f"ledger_{entry.kind}",
+            kind,
             invoice.status,
             invoice.status,
             EventSource.SYSTEM,
@@ -512,3 +527,53 @@ def _log_payout(session: Session, entry: OutboxEntry, detail: str) -> None:
                 EventSource.SYSTEM,
                 detail,
             )
+
+
+# --- notes on the ledger's invoice -------------------------------------------------------------
+
+
+def _notes_switched_off(session: Session, entry_ids: list[int]) -> None:
+    """Notes written while ``ledger_notes`` was on, for a connection that has it off now: never
+    sent (no call), kept as ignored with why, as a person's ``outbox ignore`` would."""
+    for entry_id in entry_ids:
+        entry = session.get(OutboxEntry, entry_id)
+        entry.state = "ignored"
+        entry.last_error = "ledger notes are switched off for this connection (ledger_notes = false)"
+
+
+def _note_request(session: Session, entry: OutboxEntry) -> NoteToPost | Held:
+    """The note, or held while a money write of its invoice is still on its way to the ledger:
+    the accountant reads the note after the payment or payout it explains. A refused money write
+    holds nothing (the note says what the platform did, which stays true). A payout's entry is
+    written after its invoices' notes, in the same transaction, so every money write is looked at."""
+    waiting = session.scalars(
+        select(OutboxEntry).where(
+            OutboxEntry.connection_id == entry.connection_id,
+            OutboxEntry.kind.in_(MONEY_KINDS),
+            OutboxEntry.state.in_(("pending", "sending")),
+        )
+    )
+    for other in waiting:
+        if other.invoice_id == entry.invoice_id or entry.invoice_id in (other.payload.get("invoice_ids") or []):
+            return Held(f"note held until the {other.kind.replace('_', ' ')} it follows is in the ledger")
+    return NoteToPost(
+        key=entry.idempotency_key,
+        invoice_external_id=entry.payload["external_id"],
+        text=entry.payload["text"],
+        # The claim counted this try: 1 means no earlier send can have reached the ledger.
+        first_attempt=entry.attempts == 1,
+    )
+
+
+def _note(
+    ledger: Ledger, note: NoteToPost, crash_after_send: Callable[[list[int]], None] | None, entry_id: int
+) -> tuple[str, str | None]:
+    try:
+        written = ledger.add_invoice_note(note)
+    except NotFound:
+        return "note not added: the invoice is not in the ledger any more", None
+    if crash_after_send:
+        crash_after_send([entry_id])
+    if not written:
+        return "note already on the ledger's invoice (found by its marker); not added again", None
+    return f"note added to the ledger's invoice: {note.text}", None

@@ -154,6 +154,10 @@ def entries_reader(provider: str) -> Any:
     return qbo_entries
 
 
+#: The outbox kinds that move money in the ledger (a ``ledger_note`` does not).
+MONEY_WRITES = frozenset({"payment", "delete_payment", "payout"})
+
+
 def read_platform(session: Session, connection: Connection) -> PlatformBooks:
     """The platform's side, in three queries: invoices, the payments and payouts written, what is in flight."""
     invoices = list(
@@ -166,8 +170,8 @@ def read_platform(session: Session, connection: Connection) -> PlatformBooks:
     deleted = {e.ledger_reference for e in entries if e.kind == "delete_payment" and e.state == "done"}
     payments, payouts, in_flight = [], [], 0
     for e in entries:
-        if e.state in ("sending", "pending") and e.attempts:
-            in_flight += 1
+        if e.state in ("sending", "pending") and e.attempts and e.kind in MONEY_WRITES:
+            in_flight += 1  # a note in flight moves no money: the clearing check still holds
         if e.state != "done":
             continue
         p = e.payload

@@ -16,7 +16,9 @@ def refused_payment(runtime, number: str) -> int:
     platform.record_event(runtime, "collection_confirmed", [number], actor=Actor.platform())
     with runtime.transaction() as session:
         entry = session.scalars(
-            select(OutboxEntry).join(Invoice, Invoice.id == OutboxEntry.invoice_id).where(Invoice.number == number)
+            select(OutboxEntry)
+            .join(Invoice, Invoice.id == OutboxEntry.invoice_id)
+            .where(Invoice.number == number, OutboxEntry.kind == "payment")  # not the ledger notes
         ).one()
         entry.state, entry.last_error = "rejected", "the ledger refused the payment: account archived"
         return entry.id

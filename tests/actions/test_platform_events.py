@@ -37,7 +37,8 @@ def test_a_lifecycle_direct_and_through_the_cli_is_the_same(runtime, cli, twins)
     assert state["status"] == "paid" and state["attempts"] == 1
     with runtime.sessions() as session:
         kinds = sorted(e.kind for e in session.scalars(select(OutboxEntry)))
-    assert kinds == ["payment", "payment"]  # one payment each for the ledger
+    # one payment each for the ledger, and a note on the invoice for each start and the confirmation
+    assert kinds == ["ledger_note"] * 6 + ["payment", "payment"]
 
 
 def test_a_confirmation_for_another_amount_is_recorded_and_flagged(runtime, cli, twins):

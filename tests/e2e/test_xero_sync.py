@@ -167,7 +167,8 @@ def test_payment_and_payout_reach_the_ledger_once(world):
         world, chosen, CollectionStarted(occurred_on=TODAY), CollectionConfirmed(occurred_on=TODAY, reference="DD-77")
     )
     pushed = world.sync(do_import=False)
-    assert pushed.counts.pushed == 3 and pushed.api_calls == 2  # one re-read, one batched write
+    # One re-read, one batched write; then a note on each invoice per event, one History PUT each.
+    assert pushed.counts.pushed == 3 + 6 and pushed.api_calls == 2 + 6
     clearing = books.tenant(tenant).account(code="095")
     for x in chosen:
         inv = books.get_invoice(tenant, x)

@@ -26,6 +26,22 @@ BALANCE_SHEET = frozenset({
     "Long Term Liability", "Equity", "Accounts Receivable", "Accounts Payable",
 })
 CASH_LIKE = frozenset({"Bank", "Other Current Asset"})
+#: Longest text QBO keeps in a field (Intuit's entity reference: PrivateNote "max 4000 characters").
+MAX_LENGTHS = {"PrivateNote": 4000}
+
+
+def check_length(name: str, value: Any) -> None:
+    """QBO's fault 2050 for a string longer than its field holds, with the wording integrators quote
+    (consolibyte/quickbooks-php#79: "Min:0 Max:50 supported. Supplied length:51")."""
+    limit = MAX_LENGTHS.get(name)
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        raise QboError(
+            "2050",
+            "String length is either shorter or longer than supported by specification",
+            f"String length specified does not match the supported length. Min:0 Max:{limit} supported. "
+            f"Supplied length:{len(value)}",
+            element=name,
+        )
 
 
 def strip_empty(value: Any) -> Any:
@@ -59,6 +75,7 @@ def clean_input(kind: str, body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             raise QboError.unsupported_property(key, kind)
         if key in DATE_FIELDS:
             parse_date(value, key)  # YYYY-MM-DD or nothing: QBO's reader refuses the rest (2010)
+        check_length(key, value)
         if key in SYSTEM_FIELDS:
             system[key] = value
             continue

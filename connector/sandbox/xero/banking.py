@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from connector.sandbox.xero.books import Booked, Books
 from connector.sandbox.xero.model import ZERO, Account, BankTransaction, BankTransfer, Contact, money
-from connector.sandbox.xero.tenant import LedgerError, LineInput, Tenant
+from connector.sandbox.xero.tenant import LedgerError, LineInput, NotFound, Tenant
 
 
 class BankingRules(Books):
@@ -97,6 +97,24 @@ class BankingRules(Books):
             tenant.bank_transfers[transfer.id] = transfer
             tenant.version += 1
             self._record("bank_transfer", tenant, transfer.id)
+            return transfer
+
+    def remove_bank_transfer(self, tenant_id: str, transfer_id: str) -> BankTransfer:
+        """What a person does in Xero's UI ("Remove transfer"; the API offers no delete): the
+        transfer and its two bank transactions are gone, so both accounts' balances move back.
+        A reconciled leg is refused, as Xero asks for it to be unreconciled first."""
+        with self.lock:
+            tenant = self.tenant(tenant_id)
+            transfer = tenant.bank_transfers.get(transfer_id.lower())
+            if transfer is None:
+                raise NotFound("The resource you're looking for cannot be found")
+            if transfer.from_reconciled or transfer.to_reconciled:
+                raise LedgerError("This bank transfer has been reconciled: unreconcile it before removing it")
+            del tenant.bank_transfers[transfer.id]
+            for leg in (transfer.from_transaction_id, transfer.to_transaction_id):
+                tenant.bank_transactions.pop(leg, None)
+            tenant.remove_history_of(transfer.id)
+            tenant.version += 1
             return transfer
 
     def create_bank_transaction(

@@ -262,8 +262,17 @@ def _items(org: Organisation, created_ms: int) -> list[Item]:
 class _Generator:
     """Adds invoices (and their payments and credit notes) to one tenant, fast."""
 
-    def __init__(self, ledger: Ledger, tenant: Tenant, rng: random.Random, days_back: int = 120) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        tenant: Tenant,
+        rng: random.Random,
+        days_back: int = 120,
+        bulk_ms: int | None = None,
+    ) -> None:
         self.ledger = ledger
+        #: The bulk-import scenario: every stamp is this one instant (see :func:`add_invoices`).
+        self.bulk_ms = bulk_ms
         self.t = tenant
         self.rng = rng
         self.days_back = days_back
@@ -295,11 +304,24 @@ class _Generator:
         return seeding.rng_uuid(self.rng)
 
     def _stamp(self, day: date, not_after: int | None = None) -> int:
-        """A working-hours instant on the organisation's ``day``, as UTC epoch ms."""
-        local_midnight = (day - date(1970, 1, 1)).days * _DAY_MS
-        ms = local_midnight - self.offset_ms + self._int(8 * 3600 * 1000, 18 * 3600 * 1000)
+        """A working-hours instant on the organisation's ``day``, as UTC epoch ms, never in the future.
+
+        On a day not yet over (today), the instant falls in the part of it that has passed: the
+        working hours so far, or since midnight before they start. (It used to be clamped to one
+        second before now, so a large organisation had a thousand invoices in that one second and
+        a no-change sync re-read them: If-Modified-Since includes its second.) One draw either way,
+        so past days get exactly the instants they always had.
+        """
+        day_start = (day - date(1970, 1, 1)).days * _DAY_MS - self.offset_ms
+        low, high = day_start + 8 * 3600 * 1000, day_start + 18 * 3600 * 1000
         ceiling = min(self.now_ms - 1000, not_after if not_after is not None else self.now_ms)
-        return min(ms, ceiling)
+        if self.bulk_ms is not None:
+            self._int(0, 0)  # the draw a spread stamp takes: same world, one second
+            return min(self.bulk_ms, ceiling)
+        if high > ceiling:
+            high = ceiling
+            low = min(low, max(day_start, high - 3600 * 1000))
+        return min(low + self._int(0, high - low), ceiling)
 
     def add(self, count: int) -> list[Invoice]:
         t = self.t
@@ -427,11 +449,7 @@ class _Generator:
             status="PAID",
             currency=inv.currency,
             line_amount_types="NoTax",
-            lines=[
-                LineItem(
-                    self._uuid(), f"Credit for {inv.number}", Decimal(1), amount, "200", "NONE", ZERO, amount
-                )
-            ],
+            lines=[LineItem(self._uuid(), f"Credit for {inv.number}", Decimal(1), amount, "200", "NONE", ZERO, amount)],
             sub_total=amount,
             total_tax=ZERO,
             total=amount,
@@ -465,9 +483,7 @@ class _Generator:
                 status="AUTHORISED",
                 currency=t.org.base_currency,
                 line_amount_types="NoTax",
-                lines=[
-                    LineItem(self._uuid(), "Goodwill credit", Decimal(1), amount, "200", "NONE", ZERO, amount)
-                ],
+                lines=[LineItem(self._uuid(), "Goodwill credit", Decimal(1), amount, "200", "NONE", ZERO, amount)],
                 sub_total=amount,
                 total_tax=ZERO,
                 total=amount,
@@ -485,13 +501,23 @@ class _Generator:
 
 
 def add_invoices(
-    ledger: Ledger, tenant_id: str, count: int, seed: int = 0, days_back: int = 120
+    ledger: Ledger, tenant_id: str, count: int, seed: int = 0, days_back: int = 120, *, bulk_import: bool = False
 ) -> list[Invoice]:
-    """Bulk-generate ``count`` more invoices in one tenant (benchmarks use 100,000)."""
+    """Bulk-generate ``count`` more invoices in one tenant (benchmarks use 100,000).
+
+    Update stamps are spread the way a real organisation's are: working hours over ``days_back``
+    days, never in the future, a handful at most in any one second. ``bulk_import=True`` is the
+    other real case, an organisation that has just bulk-imported its invoices (a CSV import or a
+    conversion): every stamp falls in one second, one second before now. Xero's If-Modified-Since
+    has one-second precision and includes its second, so any client re-reads that second on its
+    next sync: ``ceil(count / page size)`` calls for a no-change sync instead of one. Same seed,
+    same invoices either way; only the stamps differ.
+    """
     with ledger.lock, seeding.paused_gc():
         tenant = ledger.tenant(tenant_id)
         rng = random.Random(f"xero-invoices-{seed}-{tenant_id}-{len(tenant.invoices)}")
-        created = _Generator(ledger, tenant, rng, days_back).add(count)
+        bulk_ms = ledger.now_ms() - 1000 if bulk_import else None
+        created = _Generator(ledger, tenant, rng, days_back, bulk_ms).add(count)
     seeding.settle_bulk(count)
     return created
 
