@@ -100,6 +100,7 @@ def demo(
         console.rule(f"[bold]7. Reconcile: {name} against the platform")
         results = run_reconcile(rt)
         print_reconciliation(results)
+        login = _demo_person(rt)
         rt.close()
         if any(r.findings or r.error for r in results):
             raise fail("the reconciliation found differences after the demo's own lifecycle")
@@ -108,6 +109,27 @@ def demo(
         f"try: [bold]python3 dev.py --config {folder / 'connector.toml'} activity {failing.number}[/]",
         highlight=False,
     )
+    config = folder / "connector.toml"
+    console.print(
+        f"\nSee it in the browser: run [bold]connector --config {config} web[/], open "
+        f"[bold]http://127.0.0.1:8080[/] and log in as [bold]{login[0]}[/] with the password [bold]{login[1]}[/] "
+        "(an admin, made for this demo).",
+        highlight=False,
+    )
+
+
+DEMO_PERSON = "demo"
+
+
+def _demo_person(rt: Runtime) -> tuple[str, str]:
+    """An admin to log in to the web console with, on the demo's database; a fresh password each run."""
+    import secrets
+
+    from connector.actions.users import add_user
+
+    password = secrets.token_urlsafe(12)
+    add_user(rt, DEMO_PERSON, "admin", password)
+    return DEMO_PERSON, password
 
 
 def _sandbox(ledger: str, seed: int, invoices: int) -> Any:

@@ -83,6 +83,23 @@ def print_status(report: dict[str, Any]) -> None:
             )
         if c["state"] != "active":
             console.print(f"[bold yellow]connection {c['name']}:[/] {c['state']} {c['reason'] or ''}")
+    print_api_budget(report.get("api_budget", []))
+
+
+def print_api_budget(rows: list[dict[str, Any]]) -> None:
+    """API calls per connection in the last 24 hours against the ledger's daily allowance (Xero: 5,000)."""
+    if not rows:
+        return
+    parts = []
+    for row in rows:
+        used, limit = row["calls_24h"], row["daily_limit"]
+        if limit:
+            share = used / limit
+            text = f"{row['connection']} {used:,}/{limit:,} ({share:.0%})"
+            parts.append(f"[bold yellow]{text}[/]" if share >= 0.8 else text)
+        else:
+            parts.append(f"{row['connection']} {used:,} (no daily cap)")
+    console.print("API calls, last 24 h: " + ", ".join(parts), highlight=False)
 
 
 def print_timeline(data: dict[str, Any]) -> None:

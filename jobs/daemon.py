@@ -1,9 +1,11 @@
 """``connector daemon``: every job on its interval, in one process, stopping within a bound on SIGTERM.
 
 APScheduler runs each job with ``max_instances=1`` and ``coalesce=True``, so a slow sync is
-never overlapped by the next one of the same job. The sync and push jobs may meet on one
-connection; its lock belongs to one job run, so the second one skips it (see
-:mod:`connector.sync.runs`), in this process or another.
+never overlapped by the next one of the same job. Within a job, ``[engine] concurrency``
+connections are synced at once (a bounded pool of threads, see :mod:`jobs.tasks`). The sync and
+push jobs may meet on one connection; its lock belongs to one job run, so the second one skips it
+(see :mod:`connector.sync.runs`), in this process or another. This is the ``embedded`` engine; with
+``[engine] kind = "celery"`` the same jobs run as Celery tasks (:mod:`connector.engine`).
 
 **Stopping.** SIGTERM or SIGINT (or ``stop``): no job and no connection starts any more; a
 sync in flight stops after its current page or push batch (``Runtime.stopping``); the daemon

@@ -1,5 +1,10 @@
 """A person's changes to one invoice: a status with a reason, mark original, re-enable collection,
-resolve what needed attention."""
+resolve what needed attention.
+
+A page a person acted from may be stale: a sync or a colleague changed the invoice meanwhile. Each
+action takes the ``expected_version`` the page showed and refuses, changing nothing, when the
+invoice has moved on since (the same optimistic lock the store keeps in ``invoices.version``).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,27 @@ from connector.domain.money import format_amount
 from connector.domain.transitions import manual_event
 from connector.runtime import Runtime
 from connector.store.invoices import state_of
+from connector.store.models import Invoice
 from connector.sync.apply import apply_event, log_activity, policy_for
+
+#: Statuses in which the customer has already been shown the invoice (a payment request sent, or a
+#: direct debit announced against their mandate): a change there is news to them, so the console's
+#: "Notify customer" starts ticked. A draft, a duplicate or a voided invoice was never theirs to see.
+CUSTOMER_VISIBLE = frozenset(
+    {
+        InvoiceStatus.SCHEDULED,
+        InvoiceStatus.SUBMITTED,
+        InvoiceStatus.OUTSTANDING,
+        InvoiceStatus.OVERDUE,
+        InvoiceStatus.PAID,
+        InvoiceStatus.SETTLED,
+    }
+)
+
+
+def customer_can_see(status: InvoiceStatus | str) -> bool:
+    """Whether the customer can already see an invoice in ``status`` (the notify default)."""
+    return InvoiceStatus(status) in CUSTOMER_VISIBLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,20 +51,67 @@ class StatusChange:
     number: str
     from_status: str
     to_status: str
+    version: int = 0
+    #: Whether "Notify customer" starts ticked: the customer can already see the invoice.
+    notify_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChoices:
+    """The statuses a person may move an invoice to from where it is now (the table decides)."""
+
+    invoice_id: int
+    number: str
+    from_status: str
+    version: int
+    targets: tuple[str, ...]
+    notify_default: bool
+
+
+def status_choices(rt: Runtime, ref: str, *, on: date | str | None = None) -> StatusChoices:
+    """Every status the table allows ``ref`` to move to by a person now, in the model's order.
+
+    The form offers only these, so Draft → Open stays one-way and void comes only after finalise:
+    the same ``manual_event`` that ``set_status`` checks with decides what is listed.
+    """
+    today = lookup.day(on)
+    with rt.sessions() as session:
+        row = lookup.invoice(session, ref)
+        state, policy = state_of(row), policy_for(row.connection)
+        targets = tuple(
+            s.value
+            for s in InvoiceStatus
+            if s.value != row.status and not isinstance(manual_event(state, s, today, "check", policy), Refused)
+        )
+        return StatusChoices(row.id, row.number, row.status, row.version, targets, customer_can_see(row.status))
 
 
 def check_status_change(
-    rt: Runtime, ref: str, target: InvoiceStatus | str, *, connection: str | None = None, on: date | str | None = None
+    rt: Runtime,
+    ref: str,
+    target: InvoiceStatus | str,
+    *,
+    connection: str | None = None,
+    on: date | str | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
 ) -> StatusChange:
-    """Whether the status table allows ``ref`` → ``target`` now; changes nothing."""
+    """Whether the status table allows ``ref`` → ``target`` now; changes nothing.
+
+    Given a ``reason``, it must say why (the confirmation step is not shown for an empty one); given
+    ``expected_version``, the invoice must not have changed since the page was read.
+    """
     target = _status(target)
+    if reason is not None:
+        lookup.reason(reason)
     today = lookup.day(on)
     with rt.transaction() as session:
         row = lookup.invoice(session, ref, connection)
+        _unchanged(row, expected_version)
         event = manual_event(state_of(row), target, today, "check", policy_for(row.connection))
         if isinstance(event, Refused):
             raise RefusedAction(f"{row.number}: {event.reason}", field="status")
-        return StatusChange(row.id, row.number, row.status, target.value)
+        return StatusChange(row.id, row.number, row.status, target.value, row.version, customer_can_see(row.status))
 
 
 def set_status(
@@ -52,13 +124,19 @@ def set_status(
     connection: str | None = None,
     on: date | str | None = None,
     notify_customer: bool = False,
+    expected_version: int | None = None,
 ) -> InvoiceOutcome:
-    """Move an invoice to another status, exactly where the status table allows a platform event to."""
+    """Move an invoice to another status, exactly where the status table allows a platform event to.
+
+    ``notify_customer`` is the person's choice at the confirmation step; it is recorded with the
+    change in the timeline (sending the notification is the notifier's job, which reads it there).
+    """
     target = _status(target)
     why = lookup.reason(reason)
     today = lookup.day(on)
     with rt.transaction() as session:
         row = lookup.invoice(session, ref, connection)
+        _unchanged(row, expected_version)
         event = manual_event(state_of(row), target, today, why, policy_for(row.connection))
         if isinstance(event, Refused):
             raise RefusedAction(f"{row.number}: {event.reason}", field="status")
@@ -74,12 +152,20 @@ def set_status(
 
 
 def mark_original(
-    rt: Runtime, ref: str, reason: str, *, actor: Actor, connection: str | None = None, on: date | str | None = None
+    rt: Runtime,
+    ref: str,
+    reason: str,
+    *,
+    actor: Actor,
+    connection: str | None = None,
+    on: date | str | None = None,
+    expected_version: int | None = None,
 ) -> InvoiceOutcome:
     """A person says a duplicate is its own invoice after all: it is placed and processed."""
     why = lookup.reason(reason)
     with rt.transaction() as session:
         row = lookup.invoice(session, ref, connection)
+        _unchanged(row, expected_version)
         if row.status != InvoiceStatus.DUPLICATE:
             raise RefusedAction(f"{row.number}: only a duplicate may be marked original (it is {row.status})")
         outcome = apply_event(
@@ -121,7 +207,14 @@ RESOLUTIONS = ("keep_platform", "accept_ledger", "refunded")
 
 
 def resolve_attention(
-    rt: Runtime, ref: str, resolution: str, note: str, *, actor: Actor, connection: str | None = None
+    rt: Runtime,
+    ref: str,
+    resolution: str,
+    note: str,
+    *,
+    actor: Actor,
+    connection: str | None = None,
+    expected_version: int | None = None,
 ) -> InvoiceOutcome:
     """Close a conflict or a refund due, saying how: the flag clears and the timeline keeps the note.
 
@@ -136,6 +229,7 @@ def resolve_attention(
         )
     with rt.transaction() as session:
         row = lookup.invoice(session, ref, connection)
+        _unchanged(row, expected_version)
         if not row.needs_attention and not row.refund_due:
             raise RefusedAction(f"{row.number}: nothing needs attention (someone may have resolved it already)")
         if resolution == "refunded" and not row.refund_due:
@@ -164,6 +258,16 @@ def resolve_attention(
             data={"resolution": resolution, "note": why},
         )
         return InvoiceOutcome(row.id, row.number, "resolved", row.status, row.status, detail)
+
+
+def _unchanged(row: Invoice, expected_version: int | None) -> None:
+    """Refuse when the invoice moved on since the page the person acted from was read."""
+    if expected_version is not None and row.version != expected_version:
+        raise RefusedAction(
+            f"{row.number} changed since you opened the page (a sync or another person updated it; it is "
+            f"now {row.status}). Nothing was changed: reload the page, check it, and try again.",
+            field="version",
+        )
 
 
 def _status(value: InvoiceStatus | str) -> InvoiceStatus:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from connector.cli import invoice, platform, queues, reconcile, sync, views, web
+from connector.cli import connect, engine, invoice, platform, queues, reconcile, sync, views, web
 from connector.cli.common import ConfigOption
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
@@ -27,6 +27,9 @@ app.command()(sync.sync)
 app.command()(reconcile.reconcile)
 app.command()(sync.daemon)
 app.command()(web.web)
+app.command()(connect.connect)
+app.command()(engine.worker)
+app.command()(engine.scheduler)
 
 
 @app.callback()

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from connector.actions.sync import run_sync
-from connector.cli.common import JsonOption, acting, open_rt
+from connector.cli.common import JsonOption, acting, one_line, open_rt
 from connector.config import ConfigError
 from connector.render import console, err_console, fail, print_sync_summary, sync_result_dict, with_progress
 from connector.runtime import Runtime
@@ -102,10 +102,17 @@ def daemon(
     """Run every job on its schedule until stopped (SIGTERM or Ctrl-C stop it cleanly)."""
     import logging
 
+    from connector import logs
     from jobs.daemon import run_daemon
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = open_rt(ctx)
+    logs.configure(rt.config)
+    if rt.config.engine.kind == "celery":
+        rt.close()
+        raise one_line(
+            '[engine] kind = "celery": the jobs run on Celery workers; start `connector worker` and '
+            "`connector scheduler` instead of the embedded daemon (docs/deploy.md)"
+        )
     try:
         clean = run_daemon(rt, **({"stop_grace": stop_grace} if stop_grace else {}))
     finally:

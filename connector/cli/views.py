@@ -10,13 +10,19 @@ from connector import reports
 from connector.actions import lookup
 from connector.cli.common import ConnectionOption, InvoiceArg, JsonOption, acting
 from connector.config import safe_url
+from connector.engine.budget import budgets
 from connector.render import console, print_status, print_timeline
 
 
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Which database, invoices per status per connection, and what needs attention."""
+    """Which database, invoices per status per connection, what needs attention, and each
+    connection's API calls in the last 24 hours against its daily allowance."""
     with acting(ctx) as rt, rt.sessions() as session:
         report = reports.status_report(session)
+        report["api_budget"] = [
+            {"connection": b.connection, "provider": b.provider, "calls_24h": b.used, "daily_limit": b.limit}
+            for b in budgets(session)
+        ]
         database = safe_url(rt.config.database_url)
     if as_json:
         typer.echo(json.dumps({"database": database, **report}, indent=2))

@@ -19,10 +19,12 @@ def web(
     port: Annotated[int | None, typer.Option("--port", help="port (default: [web] port)")] = None,
 ) -> None:
     """Serve the setup wizard and the console (waitress), on 127.0.0.1:8080 unless configured."""
+    from connector import logs
     from connector.web.app import create_app
     from connector.web.serve import bind_problem, is_loopback, serve
 
     rt = open_rt(ctx)
+    logs.configure(rt.config)
     web_config = rt.config.web
     host = host or web_config.host
     port = port or web_config.port

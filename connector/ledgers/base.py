@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -23,11 +24,21 @@ from connector.ledgers.records import (
 
 
 class TokenStore(Protocol):
-    """Where an adapter reads its connection's token and saves a refreshed one (before using it)."""
+    """Where an adapter reads its connection's token and saves a refreshed one (before using it).
+
+    A store may also offer ``refreshing()``, a context manager held around a refresh: the one in
+    connector/store/secrets.py serialises refreshes of a shared grant across processes.
+    """
 
     def load(self) -> dict[str, Any] | None: ...
 
     def save(self, token: dict[str, Any]) -> None: ...
+
+
+def refresh_lease(tokens: TokenStore) -> AbstractContextManager[Any]:
+    """The store's cross-process refresh lease when it has one; nothing otherwise."""
+    refreshing = getattr(tokens, "refreshing", None)
+    return refreshing() if callable(refreshing) else nullcontext()
 
 
 @dataclass

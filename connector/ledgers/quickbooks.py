@@ -27,7 +27,15 @@ from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks import exceptions as qbx
 
-from connector.ledgers.base import MARKERS, CallCounter, NoteToPost, TokenStore, marker, note_with_marker
+from connector.ledgers.base import (
+    MARKERS,
+    CallCounter,
+    NoteToPost,
+    TokenStore,
+    marker,
+    note_with_marker,
+    refresh_lease,
+)
 from connector.ledgers.calls import (
     CHUNK_BYTES,
     MAX_RESPONSE_BYTES,
@@ -180,7 +188,12 @@ class QuickBooksLedger:
             token = self._token()
             if self._client is None or float(token.get("expires_at") or 0) < time.time() + 60:
                 if float(token.get("expires_at") or 0) < time.time() + 60:
-                    token = self._refresh(token)
+                    # Across processes too: connections sharing a grant share one refresh token. Inside
+                    # the lease the token is read again: another process may just have refreshed it.
+                    with refresh_lease(self._tokens):
+                        token = self._token()
+                        if float(token.get("expires_at") or 0) < time.time() + 60:
+                            token = self._refresh(token)
                 self._client = self._session(token)
             return self._client
 

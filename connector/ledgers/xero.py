@@ -45,7 +45,7 @@ from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.exceptions import ApiException, HTTPStatusException, NotFoundException, RateLimitException
 from xero_python.identity import IdentityApi
 
-from connector.ledgers.base import CallCounter, NoteToPost, TokenStore, marker, note_with_marker
+from connector.ledgers.base import CallCounter, NoteToPost, TokenStore, marker, note_with_marker, refresh_lease
 from connector.ledgers.calls import (
     CHUNK_BYTES,
     MAX_RESPONSE_BYTES,
@@ -178,11 +178,12 @@ class _ConnectionTokenApi(TokenApi):
 class _ConnectionToken(OAuth2Token):
     """The SDK's token holder, refreshing under a per-connection lock and never from a stale copy."""
 
-    def __init__(self, app: XeroApp, lock: threading.Lock, counter: CallCounter) -> None:
+    def __init__(self, app: XeroApp, lock: threading.Lock, counter: CallCounter, tokens: TokenStore) -> None:
         super().__init__(client_id=app.client_id, client_secret=app.client_secret)
         self._app = app
         self._lock = lock
         self._counter = counter
+        self._tokens = tokens
 
     def update_token(self, **token: Any) -> None:  # type: ignore[override]
         values = {k: token.get(k) for k in _TOKEN_KEYS}
@@ -190,7 +191,9 @@ class _ConnectionToken(OAuth2Token):
         super().update_token(**values)
 
     def refresh_access_token(self, api_client: ApiClient) -> bool:
-        with self._lock:
+        # The in-process lock, then the grant's lease across processes (organisations of one Xero
+        # consent share its refresh token); inside, the token is read again from the store.
+        with self._lock, refresh_lease(self._tokens):
             # Another thread of this process may have refreshed while we waited: use its token.
             self.update_token(**api_client.get_oauth2_token())
             if self.is_access_token_valid():
@@ -238,7 +241,7 @@ class XeroLedger:
         self._sleep = sleep
         self._tokens = tokens
         self._token_lock = threading.Lock()
-        self._oauth = _ConnectionToken(app, self._token_lock, self.calls)
+        self._oauth = _ConnectionToken(app, self._token_lock, self.calls, tokens)
         configuration = Configuration()
         # Configuration's metaclass hands every later call a copy of the first instance and ignores
         # the arguments: Configuration(oauth2_token=...) would give every connection the first

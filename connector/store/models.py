@@ -184,6 +184,8 @@ class Invoice(Base):
         Index("ix_invoices_fingerprint", "fingerprint"),
         Index("ix_invoices_number", "number"),
         Index("ix_invoices_attention", "needs_attention"),
+        #: The console's search by ledger id, across connections.
+        Index("ix_invoices_external_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -264,7 +266,7 @@ class OutboxEntry(Base):
     """A write the ledger must receive exactly once, created in the transaction that caused it."""
 
     __tablename__ = "outbox_entries"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"), Index("ix_outbox_invoice", "invoice_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))

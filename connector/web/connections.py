@@ -1,20 +1,96 @@
-"""``/connections``: every connection, from the wizard or the config file, with its state."""
+"""``/connections``: every connection, from the wizard or the config file, and managing them.
+
+Everyone may look; only admins reconnect (after ``invalid_grant``: same row, all history kept),
+disconnect (revoked at the provider, history kept; with a confirmation page first) or edit the
+collection settings of a connection made in the wizard. A connection from the config file takes
+its settings from the file, which wins on a clash (docs/setup.md).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
-from connector.store.models import Connection
-from connector.web.app import runtime
+from connector.actions import ActionError, Actor
+from connector.actions import connections as actions
+from connector.web.context import runtime
 from connector.web.guard import requires
 
 bp = Blueprint("connections", __name__)
 
 
+def _actor() -> Actor:
+    return Actor.person(g.person.name)
+
+
 @bp.route("/connections")
 @requires("viewer")
 def index() -> str:
-    with runtime().sessions() as session:
-        rows = list(session.scalars(select(Connection).order_by(Connection.name)))
-        return render_template("connections/index.html", title="Connections", connections=rows)
+    rt = runtime()
+    return render_template(
+        "connections/index.html",
+        title="Connections",
+        connections=actions.list_connections(rt),
+        providers=actions.PROVIDERS,
+    )
+
+
+@bp.route("/connections/<int:connection_id>/reconnect", methods=["POST"])
+@requires("admin")
+def reconnect(connection_id: int) -> Response:
+    from connector.web.setup import browser_id
+
+    rt = runtime()
+    brief = actions.connection_brief(rt, connection_id)
+    try:
+        start = actions.begin_consent(
+            rt, brief["provider"], browser=browser_id(), actor=_actor(), purpose="reconnect",
+            connection_id=connection_id,
+        )
+    except ActionError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("connections.index"))
+    return redirect(start.url, code=303)
+
+
+@bp.route("/connections/<int:connection_id>/disconnect", methods=["GET", "POST"])
+@requires("admin")
+def disconnect(connection_id: int) -> Response | str:
+    rt = runtime()
+    brief = actions.connection_brief(rt, connection_id)
+    if request.method == "GET":
+        return render_template("connections/disconnect.html", title=f"Disconnect {brief['name']}", brief=brief)
+    outcome = actions.disconnect(rt, connection_id, actor=_actor())
+    message = f"Disconnected {outcome.name}. Its invoices and their history are kept; nothing is synced any more."
+    if outcome.note:
+        message += " " + outcome.note
+    flash(message, "ok")
+    return redirect(url_for("connections.index"))
+
+
+@bp.route("/connections/<int:connection_id>/settings", methods=["GET", "POST"])
+@requires("admin")
+def settings(connection_id: int) -> Response | str | tuple[str, int]:
+    rt = runtime()
+    brief = actions.connection_brief(rt, connection_id)
+    values = actions.current_settings(rt, connection_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {k: request.form.get(k, v) for k, v in values.items()}
+        try:
+            actions.save_settings(rt, connection_id, request.form, actor=_actor())
+        except actions.FieldErrors as exc:
+            errors = exc.errors
+        else:
+            flash(f"Saved the settings of {brief['name']}. They apply from the next sync.", "ok")
+            return redirect(url_for("connections.index"))
+    page = render_template(
+        "connections/settings.html",
+        title=f"Settings of {brief['name']}",
+        brief=brief,
+        values=values,
+        errors=errors,
+        action=url_for("connections.settings", connection_id=connection_id),
+        submit="Save settings",
+    )
+    return (page, 400) if errors else page

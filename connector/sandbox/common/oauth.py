@@ -51,6 +51,20 @@ class TokenTable:
             if record is not None:
                 record.expired_early = True
 
+    def fail_token_requests(self, times: int = 1, status: int = 503) -> None:
+        """Fault injection at the token endpoint: the next ``times`` code exchanges or refreshes
+        answer ``status`` with ``temporarily_unavailable`` and change nothing (the API's own
+        ``--faults`` leave the token endpoint alone)."""
+        with self._lock:
+            self.token_failures = [*getattr(self, "token_failures", []), *[status] * times]
+
+    def _token_fault(self) -> None:
+        """Raise the next injected token-endpoint failure, if one is queued."""
+        with self._lock:
+            queued = getattr(self, "token_failures", [])
+            if queued:
+                raise OAuthError("temporarily_unavailable", status=queued.pop(0))
+
     def expire_all_access_tokens(self) -> int:
         with self._lock:
             for record in self.access_tokens.values():

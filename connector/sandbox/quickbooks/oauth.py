@@ -139,6 +139,7 @@ class AuthServer(TokenTable):
 
     def exchange_code(self, code: str, client_id: str | None, client_secret: str | None,
                       redirect_uri: str) -> dict[str, Any]:
+        self._token_fault()
         with self._lock:
             app = self.authenticate_client(client_id, client_secret)
             record = self.codes.get(code)
@@ -179,6 +180,7 @@ class AuthServer(TokenTable):
 
     # --- refresh and revoke ---------------------------------------------------------------------
     def refresh(self, token: str, client_id: str | None, client_secret: str | None) -> dict[str, Any]:
+        self._token_fault()
         with self._lock:
             app = self.authenticate_client(client_id, client_secret)
             record = self.refresh_tokens.get(token)

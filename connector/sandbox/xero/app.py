@@ -127,7 +127,8 @@ SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("accounting.transactions", "accounting.payments"),
         ("accounting.transactions.read", "accounting.payments.read"),
     ),
-    "Reports": ((), ("accounting.reports.read",)),
+    # The granular scope (apps from 2 March 2026) covers this one report; the sandbox serves only it.
+    "Reports": ((), ("accounting.reports.read", "accounting.reports.banksummary.read")),
     "Contacts": (("accounting.contacts",), ("accounting.contacts.read",)),
     "Accounts": (("accounting.settings",), ("accounting.settings.read",)),
     "Organisation": (("accounting.settings",), ("accounting.settings.read",)),

@@ -255,6 +255,10 @@ def echo_credit_note(kwargs: dict[str, Any]) -> Element:
     return doc
 
 
+#: What Xero writes for a reference it was not given.
+EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+
+
 def allocation(el: Element) -> tuple[dict[str, Any], list[str]]:
     errors: list[str] = []
     invoice = _ref(el, "Invoice")
@@ -269,16 +273,17 @@ def allocation(el: Element) -> tuple[dict[str, Any], list[str]]:
 
 
 def echo_allocation(kwargs: dict[str, Any], today: date) -> Element:
-    """Amount, Invoice and Date are required by the spec and by the SDK's model."""
-    doc: Element = {}
-    if kwargs.get("amount") is not None:
-        doc["Amount"] = wire.amount(kwargs["amount"])
+    """Amount, Invoice and Date are required by the spec and by the SDK's model: a refused element
+    echoes what it could not read as Xero echoes an empty value, a zero amount and the empty GUID."""
+    doc: Element = {"Amount": wire.amount(kwargs["amount"] if kwargs.get("amount") is not None else Decimal(0))}
     doc["Date"] = wire.ms_date(kwargs.get("date") or today)
     ref = kwargs.get("invoice_id")
     if ref and wire.parse_guid(ref):
         doc["Invoice"] = {"InvoiceID": ref}
     elif ref:
         doc["Invoice"] = {"InvoiceNumber": ref}
+    else:
+        doc["Invoice"] = {"InvoiceID": EMPTY_GUID}
     return doc
 
 

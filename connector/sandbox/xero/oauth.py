@@ -188,6 +188,7 @@ class AuthServer(TokenTable):
         redirect_uri: str,
         verifier: str | None,
     ) -> dict[str, Any]:
+        self._token_fault()
         with self._lock:
             record = self.codes.get(code)
             app = self.authenticate_client(
@@ -290,6 +291,7 @@ class AuthServer(TokenTable):
 
     # --- refresh and revoke ---------------------------------------------------------------------
     def refresh(self, token: str, client_id: str | None, client_secret: str | None) -> dict[str, Any]:
+        self._token_fault()
         with self._lock:
             app = self.authenticate_client(client_id, client_secret, public_ok=True)
             record = self.refresh_tokens.get(token)
