@@ -54,6 +54,7 @@ def _apply(rt: Runtime, account: str, event: schema.Event) -> Answer:
                 net=event.net,
                 on=event.occurred_on,
                 reference=event.reference,
+                expected_arrival=event.expected_arrival,
             )
             body = {
                 "id": event.id,
@@ -70,11 +71,18 @@ def _apply(rt: Runtime, account: str, event: schema.Event) -> Answer:
                 },
             }
             return Answer(_status(payout.invoices), body)
+        if event.kind in schema.NOTE_KINDS:
+            outcomes = platform_actions.record_note(
+                rt, event.kind, [_ref(rt, event.invoice, event.connection)], actor=actor, on=event.occurred_on
+            )
+            return Answer(200, {"id": event.id, "kind": event.kind, "invoices": [o.as_dict() for o in outcomes]})
         fields: dict[str, Any] = {"on": event.occurred_on}
         if isinstance(event, schema.CollectionConfirmed | schema.PaymentReceived):
             fields.update(amount=event.amount, reference=event.reference)
         if isinstance(event, schema.CollectionFailed):
             fields.update(reason=event.reason)
+        if isinstance(event, schema.ExternalPayment):
+            fields.update(reference=event.reference, reason=event.reason)
         outcomes = platform_actions.record_event(
             rt, schema.ACTION_KINDS[event.kind], [_ref(rt, event.invoice, event.connection)], actor=actor, **fields
         )

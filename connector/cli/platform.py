@@ -42,6 +42,36 @@ def collection_failed(
     _record(ctx, "collection_failed", invoices, on=on, reason=reason)
 
 
+@app.command("external-payment")
+def external_payment(
+    ctx: typer.Context,
+    invoices: InvoicesArg,
+    on: DateOption = None,
+    reference: ReferenceOption = "",
+    reason: Annotated[str, typer.Option("--reason", help="how the customer paid")] = "",
+) -> None:
+    """The customer paid outside the platform (→ paid elsewhere; nothing is collected or posted)."""
+    _record(ctx, "external_payment", invoices, on=on, reference=reference, reason=reason)
+
+
+def _note(kind: str, doc: str) -> None:
+    """Register a command for something that changes no status but belongs in the timeline."""
+
+    def command(ctx: typer.Context, invoices: InvoicesArg, on: DateOption = None) -> None:
+        with acting(ctx) as rt:
+            outcomes = actions.record_note(rt, kind, invoices, actor=Actor.platform(), on=on)
+        for outcome in outcomes:
+            print_outcome(outcome)
+
+    command.__doc__ = doc
+    app.command(kind.replace("_", "-"))(command)
+
+
+_note("payment_link_opened", "The customer opened the payment link (kept in the timeline).")
+_note("mandate_pending", "The customer's direct debit mandate is being set up (kept in the timeline).")
+_note("mandate_active", "The customer's direct debit mandate is active (kept in the timeline).")
+
+
 @app.command("request-sent")
 def request_sent(ctx: typer.Context, invoices: InvoicesArg, on: DateOption = None) -> None:
     """A payment request went to the customer (draft → outstanding)."""
@@ -76,11 +106,21 @@ def payout(
     amount: Annotated[str | None, typer.Option("--amount", help="net amount paid out (checked)")] = None,
     on: DateOption = None,
     reference: ReferenceOption = "",
+    expected: Annotated[
+        str | None, typer.Option("--expected", help="when the money should reach the bank (YYYY-MM-DD)")
+    ] = None,
 ) -> None:
     """The platform paid these invoices out (paid → settled): a transfer and a fee go to the ledger."""
     with acting(ctx) as rt:
         result = actions.record_payout(
-            rt, invoices, actor=Actor.platform(), fee=fee, net=amount, on=on, reference=reference
+            rt,
+            invoices,
+            actor=Actor.platform(),
+            fee=fee,
+            net=amount,
+            on=on,
+            reference=reference,
+            expected_arrival=expected,
         )
     accepted = [print_outcome(o) for o in result.invoices]
     print_payout(result)

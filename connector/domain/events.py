@@ -144,6 +144,18 @@ class PaymentReceived(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PaidElsewhere(Event):
+    """The platform reports that the customer paid outside it (cash, their own bank transfer).
+
+    Nothing is left to collect and nothing is posted: the money never reached the clearing
+    account, so the accountant records it in the ledger as it arrived, and no payout settles it.
+    """
+
+    kind: ClassVar[str] = "external_payment"
+    default_source: ClassVar[EventSource] = EventSource.PLATFORM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PayoutSent(Event):
     """The platform paid the money out to the business."""
 
@@ -198,6 +210,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     PaymentRequestSent,
     DueDatePassed,
     PaymentReceived,
+    PaidElsewhere,
     PayoutSent,
     Reschedule,
     Void,

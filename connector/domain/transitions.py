@@ -139,6 +139,14 @@ TABLE: dict[str, dict[InvoiceStatus, Rule]] = {
         S.OUTSTANDING: go(S.PAID),
         S.OVERDUE: go(S.PAID),
     },
+    ev.PaidElsewhere.kind: {
+        **_each(EDITABLE, go(S.PAID)),
+        S.SUBMITTED: conflict(_DOUBLE),
+        S.PAID: nothing("already paid"),
+        S.SETTLED: nothing("already paid and settled"),
+        S.VOIDED: conflict("the platform reports a payment for an invoice held as voided"),
+        S.DUPLICATE: SAME,
+    },
     ev.PayoutSent.kind: {
         S.PAID: go(S.SETTLED),
         S.SETTLED: nothing("already settled"),
@@ -330,7 +338,7 @@ def _transition(state: InvoiceState, event: ev.Event, rule: Rule, policy: Collec
 
     if isinstance(event, ev.Delete):
         return Transition(event, state, None, None, "draft deleted")
-    if isinstance(event, ev.LedgerPaidExternally):
+    if isinstance(event, ev.LedgerPaidExternally | ev.PaidElsewhere):
         after = after.but(paid_via=PaidVia.EXTERNAL, collection_date=None, needs_attention=False)
     elif isinstance(event, ev.Approve):
         collect_on = policy.collection_date(state.due_date, today)

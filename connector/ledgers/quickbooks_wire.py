@@ -105,6 +105,7 @@ def parse_invoice(
             external_id=str(record["Id"]),
             number=str(record.get("DocNumber") or record["Id"]),
             contact_name=str(customer.get("name") or ""),
+            contact_email=str((record.get("BillEmail") or {}).get("Address") or "") or None,
             currency=str(currency),
             total=total,
             amount_due=balance,

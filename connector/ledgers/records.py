@@ -38,6 +38,9 @@ class LedgerInvoice:
     updated_at: datetime
     payments: tuple[LedgerPayment, ...] = ()
     amount_credited: Decimal = Decimal(0)
+    #: The customer's email as the ledger holds it (Xero: the contact's EmailAddress; QuickBooks:
+    #: BillEmail), where customer notices go; None when the ledger has none.
+    contact_email: str | None = None
     #: The ledger's customer id, where a payment must name the customer (QuickBooks).
     customer_id: str = ""
 

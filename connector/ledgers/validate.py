@@ -30,6 +30,8 @@ STORE_MAX_AMOUNT = Decimal("99999999999999.9999")
 EXTERNAL_ID_MAX = 100
 NUMBER_MAX = 100
 CONTACT_NAME_MAX = 300
+EMAIL_MAX = 320
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -110,6 +112,9 @@ def _checked(inv: LedgerInvoice, max_amount: Decimal) -> LedgerInvoice:
     # A name is shown, never matched on by a person: a long one is cut (the same way every time,
     # so the fingerprint of a re-read is the same), not quarantined.
     contact = clean_text(inv.contact_name)[:CONTACT_NAME_MAX]
+    email = clean_text(inv.contact_email or "")
+    # An address is only used to send notices: one that cannot be one is dropped, never quarantined.
+    email = email if EMAIL.match(email) and len(email) <= EMAIL_MAX else None
     currency = currency_code(inv.currency)
     total = amount(inv.total, "total", max_amount=max_amount)
     due = amount(inv.amount_due, "amount due", max_amount=max_amount)
@@ -128,6 +133,7 @@ def _checked(inv: LedgerInvoice, max_amount: Decimal) -> LedgerInvoice:
         external_id=external_id,
         number=number,
         contact_name=contact,
+        contact_email=email,
         currency=currency,
         total=total,
         amount_due=due,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xero_python.accounting.models import Account
+from xero_python.accounting.models import Account, AccountType
 from xero_python.api_client.oauth2 import TokenApi
 from xero_python.exceptions import HTTPStatusException
 
@@ -100,7 +100,7 @@ def create_clearing(ledger: XeroLedger, base_currency: str, taken_codes: set[str
     account = Account(
         code=code,
         name=CLEARING_NAME,
-        type="BANK",
+        type=AccountType.BANK,  # the SDK serialises only its enum, never the bare word
         bank_account_number=f"CLEARING-{secrets.randbelow(10**6):06d}",
         description="Money the payments platform collected, until it is paid out (made by the connector's setup)",
     )

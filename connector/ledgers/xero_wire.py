@@ -118,6 +118,7 @@ def parse_invoice(record: Any, *, max_amount: Decimal = MAX_AMOUNT) -> LedgerInv
             external_id=_text(record, "InvoiceID"),
             number=_text(record, "InvoiceNumber", required=False) or _text(record, "InvoiceID"),
             contact_name=_text(contact, "Name", required=False),
+            contact_email=_text(contact, "EmailAddress", required=False) or None,
             currency=currency,
             total=_amount(record, "Total"),
             amount_due=_amount(record, "AmountDue"),

@@ -99,33 +99,12 @@ def _errors(*codes: int) -> dict[str, Any]:
 @cache
 def document() -> dict[str, Any]:
     _, defs = models_json_schema(
-        [
-            (m, "validation")
-            for m in (
-                schema.CollectionStarted,
-                schema.CollectionFailed,
-                schema.CollectionConfirmed,
-                schema.PaymentRequestSent,
-                schema.PaymentReceived,
-                schema.Payout,
-                schema.Batch,
-            )
-        ],
+        [(m, "validation") for m in (*schema.EVENT_MODELS, schema.Batch)],
         ref_template="#/components/schemas/{model}",
     )
     components = dict(defs.get("$defs", {}))
     one_event = {
-        "oneOf": [
-            {"$ref": f"#/components/schemas/{n}"}
-            for n in (
-                "CollectionStarted",
-                "CollectionFailed",
-                "CollectionConfirmed",
-                "PaymentRequestSent",
-                "PaymentReceived",
-                "Payout",
-            )
-        ],
+        "oneOf": [{"$ref": f"#/components/schemas/{m.__name__}"} for m in schema.EVENT_MODELS],
         "discriminator": {"propertyName": "kind"},
     }
     components.update(

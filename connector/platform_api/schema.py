@@ -87,6 +87,33 @@ class PaymentReceived(_InvoiceEvent):
     reference: Reference = ""
 
 
+class ExternalPayment(_InvoiceEvent):
+    """The customer paid outside the platform (Scheduled/Outstanding/Overdue → Paid, paid elsewhere):
+    nothing is collected or posted; the accountant records that money in the ledger."""
+
+    kind: Literal["external_payment"]
+    reference: Reference = ""
+    reason: str = Field(default="", max_length=500, description="how it was paid, for the timeline")
+
+
+class PaymentLinkOpened(_InvoiceEvent):
+    """The customer opened the payment link (no status change; kept in the timeline)."""
+
+    kind: Literal["payment_link_opened"]
+
+
+class MandatePending(_InvoiceEvent):
+    """The customer's direct debit mandate is being set up (no status change; kept in the timeline)."""
+
+    kind: Literal["mandate_pending"]
+
+
+class MandateActive(_InvoiceEvent):
+    """The customer's direct debit mandate is active (no status change; kept in the timeline)."""
+
+    kind: Literal["mandate_active"]
+
+
 class Payout(_Event):
     """The platform paid these invoices out (Paid → Settled): a transfer and a fee go to the ledger."""
 
@@ -99,9 +126,31 @@ class Payout(_Event):
 
 
 Event = Annotated[
-    CollectionStarted | CollectionFailed | CollectionConfirmed | PaymentRequestSent | PaymentReceived | Payout,
+    CollectionStarted
+    | CollectionFailed
+    | CollectionConfirmed
+    | PaymentRequestSent
+    | PaymentReceived
+    | ExternalPayment
+    | PaymentLinkOpened
+    | MandatePending
+    | MandateActive
+    | Payout,
     Field(discriminator="kind"),
 ]
+#: Every model of an event, in the order the OpenAPI document lists them.
+EVENT_MODELS = (
+    CollectionStarted,
+    CollectionFailed,
+    CollectionConfirmed,
+    PaymentRequestSent,
+    PaymentReceived,
+    ExternalPayment,
+    PaymentLinkOpened,
+    MandatePending,
+    MandateActive,
+    Payout,
+)
 
 
 class Batch(BaseModel):
@@ -122,7 +171,10 @@ ACTION_KINDS = {
     "collection_confirmed": "collection_confirmed",
     "payment_request_sent": "request_sent",
     "payment_received": "payment_received",
+    "external_payment": "external_payment",
 }
+#: The API's kinds that only add to the timeline (connector/actions/platform.py NOTE_KINDS).
+NOTE_KINDS = frozenset({"payment_link_opened", "mandate_pending", "mandate_active"})
 
 
 def field_of(error: dict[str, Any]) -> str:
@@ -131,7 +183,7 @@ def field_of(error: dict[str, Any]) -> str:
     for part in error.get("loc", ()):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ACTION_KINDS or part == "payout":  # the union's branch name is not a field
+        elif part in ACTION_KINDS or part in NOTE_KINDS or part == "payout":  # a union branch is not a field
             continue
         else:
             out += ("." if out else "") + str(part)

@@ -69,6 +69,7 @@ class NewInvoice:
     ledger_updated_at: datetime | None = None
     #: How the ledger's status read (from the mapping file), for the activity log.
     label: str = ""
+    contact_email: str | None = None
 
 
 def policy_for(connection: Connection | None) -> CollectionPolicy:
@@ -137,6 +138,7 @@ def create_invoices(
                 "external_id": new.external_id,
                 "number": new.number,
                 "contact_name": new.contact_name,
+                "contact_email": new.contact_email,
                 "currency": new.currency,
                 "total": new.total,
                 "issue_date": new.issue_date,

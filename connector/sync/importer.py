@@ -274,6 +274,7 @@ def _new_invoice(record: LedgerInvoice, placement: Placement) -> NewInvoice:
     return NewInvoice(
         number=record.number,
         contact_name=record.contact_name,
+        contact_email=record.contact_email,
         currency=record.currency,
         total=record.total,
         amount_due=record.amount_due,
@@ -316,6 +317,7 @@ def _follow(
     invoice.ledger_due_date = record.due_date
     invoice.ledger_updated_at = record.updated_at
     invoice.contact_name = record.contact_name
+    invoice.contact_email = record.contact_email
     invoice.number = record.number
 
 

@@ -101,3 +101,26 @@ def test_a_refused_event_is_logged_and_the_cli_exits_2(runtime, cli, twins):
     code, _, err = cli("platform", "collection-confirmed", via_cli)
     assert code == 2 and "only a submitted collection" in err
     same_story(runtime, direct, via_cli)
+
+
+def test_an_external_payment_and_timeline_notes_direct_and_through_the_cli_are_the_same(runtime, cli, twins):
+    direct, via_cli = twins
+    for kind in ("mandate_pending", "payment_link_opened"):
+        actions.record_note(runtime, kind, [direct], actor=Actor.platform(), on="2026-12-01")
+        code, _, err = cli("platform", kind.replace("_", "-"), via_cli, "--date", "2026-12-01")
+        assert code == 0, err
+    [outcome] = actions.record_event(
+        runtime, "external_payment", [direct], actor=Actor.platform(), reference="BT-1", reason="bank transfer"
+    )
+    assert outcome.accepted and outcome.to_status == "paid"
+    code, _, err = cli("platform", "external-payment", via_cli, "--reference", "BT-1", "--reason", "bank transfer")
+    assert code == 0, err
+    same_story(runtime, direct, via_cli)
+    _, state = story(runtime, direct)
+    assert state["status"] == "paid" and state["paid_via"] == "external"
+
+
+def test_a_note_of_an_unknown_kind_is_refused(runtime, twins):
+    with pytest.raises(InvalidInput) as refused:
+        actions.record_note(runtime, "mandate_lost", [twins[0]], actor=Actor.platform())
+    assert refused.value.field == "kind"

@@ -48,6 +48,7 @@ EXPECTED = {
     "request_sent":           "outstanding -       -         ~           ~       -    -       -      -",
     "due_date_passed":        "-         -         -         overdue     ~       -    -       -      -",
     "payment_received":       "-         -         -         paid        paid    -    -       -      -",
+    "external_payment":       "paid      paid      C         paid        paid    ~    ~       C      =",
     "payout":                 "-         -         -         -           -       settled ~    -      -",
     "reschedule":             "-         =         -         -           -       -    -       -      -",
     "void":                   "voided    voided    -         voided      voided  -    -       ~      voided",

@@ -91,3 +91,20 @@ def test_no_email_in_the_ledger_is_said_in_the_timeline(notify_rt, inbox) -> Non
     collect(notify_rt)
     assert send_due(notify_rt).sent == 0
     assert "no email address" in _timeline(notify_rt, invoice_id)[0]
+
+
+def test_a_persons_change_with_notify_ticked_tells_the_customer_and_without_does_not(notify_rt, inbox) -> None:
+    from connector.actions.invoices import set_status
+
+    _with_email(notify_rt, "INV-1")
+    _with_email(notify_rt, "INV-2", "bo@customer.example")
+    person = Actor.person("sam")
+    set_status(notify_rt, "INV-1", "voided", "raised twice by mistake", actor=person, notify_customer=True)
+    set_status(notify_rt, "INV-2", "voided", "raised twice by mistake", actor=person, notify_customer=False)
+    collect(notify_rt)
+    send_due(notify_rt)
+    [mail] = inbox.messages
+    assert inbox.recipients == [["ana@customer.example"]]
+    assert mail["Subject"] == "Invoice INV-1: an update"
+    text = mail.get_body(("plain",)).get_content()
+    assert "it is now voided." in text and "mistake" not in text  # the person's reason stays internal

@@ -64,6 +64,31 @@ def get_accounts() -> Response:
     )
 
 
+@accounting.route("/Accounts", methods=["PUT"])
+def put_account() -> Response:
+    """One account, as xero-python's ``create_account`` sends it (an Account object, not a list)."""
+    body = read_body()
+    if isinstance(body, dict) and isinstance(body.get("Accounts"), list) and len(body["Accounts"]) == 1:
+        body = body["Accounts"][0]  # what an XML or list-shaped client sends
+    if not isinstance(body, dict) or not body:
+        return bad_body("The request body must contain an Account")
+    sb, t = sandbox(), current_tenant()
+    try:
+        account = sb.ledger.create_account(
+            t.id,
+            name=str(body.get("Name") or ""),
+            type=str(body.get("Type") or ""),
+            code=str(body["Code"]) if body.get("Code") not in (None, "") else None,
+            bank_account_number=str(body.get("BankAccountNumber") or "") or None,
+            currency=str(body["CurrencyCode"]) if body.get("CurrencyCode") else None,
+            description=str(body.get("Description") or "") or None,
+        )
+    except LedgerError as exc:
+        echo = {k: body[k] for k in ("Code", "Name", "Type", "BankAccountNumber") if k in body}
+        return json_response(wire.validation_error([{**echo, "ValidationErrors": wire.errors_list(exc.messages)}]), 400)
+    return json_response(envelope("Accounts", [wire.account(account)]))
+
+
 @accounting.route("/Accounts/<account_id>", methods=["GET"])
 def get_account(account_id: str) -> Response:
     account = current_tenant().account(account_id=account_id)
@@ -260,8 +285,6 @@ def post_invoice(ref: str) -> Response:
                 errors = exc.messages
         if errors:
             echo = {"InvoiceID": inv.id, **inputs.echo_invoice(elements[0], kwargs)}
-            return json_response(
-                wire.validation_error([{**echo, "ValidationErrors": wire.errors_list(errors)}]), 400
-            )
+            return json_response(wire.validation_error([{**echo, "ValidationErrors": wire.errors_list(errors)}]), 400)
         document = envelope("Invoices", [wire.invoice(inv, t, "full", unitdp())])
     return json_response(document)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from connector.sandbox.xero.accounts import AccountRules
 from connector.sandbox.xero.books import history_amount, history_date
 from connector.sandbox.xero.items import ItemRules
 from connector.sandbox.xero.model import (
@@ -59,7 +60,7 @@ _STATUS_CHANGE = {
 }
 
 
-class Ledger(ItemRules):
+class Ledger(ItemRules, AccountRules):
     """All tenants' books and the operations on them; safe to call from any thread."""
 
     # --- invoices -------------------------------------------------------------------------

@@ -61,6 +61,7 @@ OPERATIONS = [
     "getBrandingTheme",
     "getReportBankSummary",
     # writes
+    "createAccount",
     "createContacts",
     "updateOrCreateContacts",
     "createInvoices",
