@@ -733,25 +733,24 @@ def _download_select(session: Session, query: InvoiceQuery) -> Any:
     return _invoice_select(query)
 
 
-def invoice_rows(session: Session, query: InvoiceQuery, batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """Every invoice matching ``query``, newest first, read in keyset batches (a download of any size)."""
+def _invoice_batches(session: Session, query: InvoiceQuery, batch: int) -> Iterator[list[dict[str, Any]]]:
+    """The invoices matching ``query``, newest first, in keyset batches: a download of any size."""
     after: int | None = None
     chosen = _download_select(session, query)
     while True:
         page = _keyset(
-            session,
-            chosen,
-            Invoice.id,
-            after=after,
-            before=None,
-            descending=True,
-            limit=batch,
-            row=_invoice_row,
+            session, chosen, Invoice.id, after=after, before=None, descending=True, limit=batch, row=_invoice_row
         )
-        yield from page.rows
+        yield page.rows
         if page.next_after is None:
             return
         after = page.next_after
+
+
+def invoice_rows(session: Session, query: InvoiceQuery, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every invoice matching ``query``, newest first (the list's CSV download)."""
+    for rows in _invoice_batches(session, query, batch):
+        yield from rows
 
 
 def invoice_event_rows(session: Session, query: InvoiceQuery, batch: int = 500) -> Iterator[dict[str, Any]]:
@@ -759,27 +758,15 @@ def invoice_event_rows(session: Session, query: InvoiceQuery, batch: int = 500) 
 
     Two queries per batch of invoices (the invoices, then their events by the timeline index).
     """
-    after: int | None = None
-    chosen = _download_select(session, query)
-    while True:
-        page = _keyset(
-            session,
-            chosen,
-            Invoice.id,
-            after=after,
-            before=None,
-            descending=True,
-            limit=batch,
-            row=_invoice_row,
-        )
-        by_id = {r["id"]: r for r in page.rows}
+    for rows in _invoice_batches(session, query, batch):
+        by_id = {r["id"]: r for r in rows}
         events: dict[int, list[ActivityEvent]] = {}
         if by_id:
             for e in session.scalars(
                 select(ActivityEvent).where(ActivityEvent.invoice_id.in_(by_id)).order_by(ActivityEvent.id)
             ):
                 events.setdefault(e.invoice_id, []).append(e)
-        for inv in page.rows:
+        for inv in rows:
             for e in events.get(inv["id"], []):
                 yield {
                     "invoice_id": inv["id"],
@@ -795,9 +782,6 @@ def invoice_event_rows(session: Session, query: InvoiceQuery, batch: int = 500) 
                     "actor": e.actor,
                     "detail": e.detail,
                 }
-        if page.next_after is None:
-            return
-        after = page.next_after
 
 
 # --- one invoice -------------------------------------------------------------------------------------

@@ -13,10 +13,9 @@ from werkzeug.wrappers import Response
 from connector.actions import ActionError
 from connector.runtime import Runtime
 from connector.sync.connect import vault_for
-from connector.web.context import csrf, runtime
+from connector.web import api, auth, connections, console, health, hooks, metrics, setup
+from connector.web.context import csrf
 from connector.web.guard import current_person
-
-__all__ = ["create_app", "csrf", "runtime"]
 
 #: How long a login lasts without activity.
 SESSION_LIFETIME = timedelta(hours=12)
@@ -26,7 +25,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'"
 )
-
 
 
 def create_app(rt: Runtime, **overrides: Any) -> Flask:
@@ -49,11 +47,7 @@ def create_app(rt: Runtime, **overrides: Any) -> Flask:
     app.extensions["connector.runtime"] = rt
     csrf.init_app(app)
 
-    from connector.web import auth, health
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(auth.bp)
-    for blueprint in _optional_blueprints():
+    for blueprint in (health.bp, auth.bp, setup.bp, connections.bp, console.bp, api.bp, hooks.bp, metrics.bp):
         app.register_blueprint(blueprint)
 
     @app.before_request
@@ -94,19 +88,3 @@ def create_app(rt: Runtime, **overrides: Any) -> Flask:
         return render_template("error.html", title=exc.name, message=exc.description), exc.code or 500
 
     return app
-
-
-def _optional_blueprints() -> list[Any]:
-    """The parts built on this foundation (setup wizard, console, API), each in its own module."""
-    import importlib
-
-    found = []
-    for name in ("setup", "connections", "console", "api", "hooks", "metrics"):
-        try:
-            module = importlib.import_module(f"connector.web.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"connector.web.{name}":
-                raise
-            continue
-        found.append(module.bp)
-    return found

@@ -8,19 +8,15 @@ its settings from the file, which wins on a clash (docs/setup.md).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from connector.actions import ActionError, Actor
+from connector.actions import ActionError
 from connector.actions import connections as actions
 from connector.web.context import runtime
-from connector.web.guard import requires
+from connector.web.guard import actor, requires
 
 bp = Blueprint("connections", __name__)
-
-
-def _actor() -> Actor:
-    return Actor.person(g.person.name)
 
 
 @bp.route("/connections")
@@ -44,7 +40,11 @@ def reconnect(connection_id: int) -> Response:
     brief = actions.connection_brief(rt, connection_id)
     try:
         start = actions.begin_consent(
-            rt, brief["provider"], browser=browser_id(), actor=_actor(), purpose="reconnect",
+            rt,
+            brief["provider"],
+            browser=browser_id(),
+            actor=actor(),
+            purpose="reconnect",
             connection_id=connection_id,
         )
     except ActionError as exc:
@@ -60,7 +60,7 @@ def disconnect(connection_id: int) -> Response | str:
     brief = actions.connection_brief(rt, connection_id)
     if request.method == "GET":
         return render_template("connections/disconnect.html", title=f"Disconnect {brief['name']}", brief=brief)
-    outcome = actions.disconnect(rt, connection_id, actor=_actor())
+    outcome = actions.disconnect(rt, connection_id, actor=actor())
     message = f"Disconnected {outcome.name}. Its invoices and their history are kept; nothing is synced any more."
     if outcome.note:
         message += " " + outcome.note
@@ -78,7 +78,7 @@ def settings(connection_id: int) -> Response | str | tuple[str, int]:
     if request.method == "POST":
         values = {k: request.form.get(k, v) for k, v in values.items()}
         try:
-            actions.save_settings(rt, connection_id, request.form, actor=_actor())
+            actions.save_settings(rt, connection_id, request.form, actor=actor())
         except actions.FieldErrors as exc:
             errors = exc.errors
         else:

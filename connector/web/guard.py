@@ -13,9 +13,15 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
+from connector.actions import Actor
 from connector.actions.users import Person, person
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def actor() -> Actor:
+    """The logged-in person, as the timeline names them (every view that acts passes this on)."""
+    return Actor.person(g.person.name)
 
 
 def current_person() -> Person | None:

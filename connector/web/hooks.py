@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, request
@@ -37,47 +38,40 @@ def _hint(provider: str, tenants: set[str]) -> Response:
     return _empty(200)
 
 
-@bp.route("/xero", methods=["POST"])
-def xero() -> Response:
+def _receive(provider: str, header: str, key: str, tenants_of: Callable[[Any], set[str]]) -> Response:
+    """Check the signature over the raw body, then queue a hint for each tenant the body names.
+
+    A bad signature is 401 with nothing done. A signed body the connector cannot read is still
+    answered 200 (the ledger signed it, and a retry would bring the same body), and ignored.
+    """
     body = request.get_data(cache=True)
     try:
-        verify_base64_hmac(
-            request.headers.get("x-xero-signature"),
-            body,
-            [runtime().config.webhooks.xero_key()],
-            name="x-xero-signature",
-        )
+        verify_base64_hmac(request.headers.get(header), body, [key], name=header)
     except SignatureError as exc:
-        log.warning("Xero webhook refused: %s", exc.reason)
+        log.warning("%s webhook refused: %s", provider, exc.reason)
         return _empty(401)
     try:
-        events = json.loads(body or b"{}").get("events") or []
-        tenants = {str(e.get("tenantId", "")) for e in events if isinstance(e, dict)}
+        tenants = tenants_of(json.loads(body or b"null"))
     except (ValueError, AttributeError):
-        log.warning("Xero webhook with a body that is not Xero's JSON: ignored")
-        return _empty(200)  # signed by Xero, so answered; nothing in it to act on
-    return _hint("xero", tenants)
+        log.warning("%s webhook with a body that is not its JSON: ignored", provider)
+        return _empty(200)
+    return _hint(provider, tenants)
+
+
+@bp.route("/xero", methods=["POST"])
+def xero() -> Response:
+    return _receive("xero", "x-xero-signature", runtime().config.webhooks.xero_key(), _tenants)
 
 
 @bp.route("/quickbooks", methods=["POST"])
 def quickbooks() -> Response:
-    body = request.get_data(cache=True)
-    try:
-        verify_base64_hmac(
-            request.headers.get("intuit-signature"),
-            body,
-            [runtime().config.webhooks.quickbooks_verifier()],
-            name="intuit-signature",
-        )
-    except SignatureError as exc:
-        log.warning("QuickBooks webhook refused: %s", exc.reason)
-        return _empty(401)
-    try:
-        realms = _realms(json.loads(body or b"null"))
-    except ValueError:
-        log.warning("QuickBooks webhook with a body that is not JSON: ignored")
-        return _empty(200)
-    return _hint("quickbooks", realms)
+    return _receive("quickbooks", "intuit-signature", runtime().config.webhooks.quickbooks_verifier(), _realms)
+
+
+def _tenants(document: Any) -> set[str]:
+    """The organisations a Xero delivery names: ``{"events": [{"tenantId": ...}]}``."""
+    events = document.get("events") or []
+    return {str(e.get("tenantId", "")) for e in events if isinstance(e, dict)}
 
 
 def _realms(document: Any) -> set[str]:

@@ -24,14 +24,14 @@ import logging
 import secrets
 import threading
 
-from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from connector.actions import ActionError, Actor
+from connector.actions import ActionError
 from connector.actions import connections as actions
 from connector.actions.sync import run_sync
-from connector.web.app import runtime
-from connector.web.guard import requires
+from connector.web.context import runtime
+from connector.web.guard import actor, requires
 
 bp = Blueprint("setup", __name__)
 log = logging.getLogger("connector.web.setup")
@@ -48,16 +48,11 @@ def browser_id() -> str:
     return str(session["browser"])
 
 
-def actor() -> Actor:
-    return Actor.person(g.person.name)
-
-
 # --- 1 and 2: choose, then consent ----------------------------------------------------------------
 
 
-@bp.route("/setup")
-@requires("admin")
-def choose() -> str:
+def _choose_page(error: str | None = None) -> str:
+    """Step 1: which ledger; a provider without an app in the config is offered but says so."""
     rt = runtime()
     configured = {p: bool(getattr(rt.config.ledgers, p).client_id) for p in actions.PROVIDERS}
     return render_template(
@@ -67,8 +62,14 @@ def choose() -> str:
         steps=STEPS,
         configured=configured,
         unfinished=actions.in_setup(rt),
-        error=None,
+        error=error,
     )
+
+
+@bp.route("/setup")
+@requires("admin")
+def choose() -> str:
+    return _choose_page()
 
 
 @bp.route("/setup/consent", methods=["POST"])
@@ -78,18 +79,7 @@ def consent() -> Response | tuple[str, int]:
     try:
         start = actions.begin_consent(runtime(), provider, browser=browser_id(), actor=actor())
     except ActionError as exc:
-        rt = runtime()
-        configured = {p: bool(getattr(rt.config.ledgers, p).client_id) for p in actions.PROVIDERS}
-        page = render_template(
-            "setup/choose.html",
-            title="Connect your books",
-            step=1,
-            steps=STEPS,
-            configured=configured,
-            unfinished=actions.in_setup(rt),
-            error=exc.message,
-        )
-        return page, 400
+        return _choose_page(exc.message), 400
     return redirect(start.url, code=303)
 
 
@@ -213,8 +203,10 @@ def create_clearing(connection_id: int) -> Response:
 def _preselect(view: actions.AccountsView) -> dict[str, str]:
     """What the form starts with: the saved choice, else the likeliest account for each role."""
     chosen = dict(view.chosen)
-    usable = {role: [a for a in view.for_role(role) if not a.problem and a.currency == view.base_currency]
-              for role in ("clearing", "bank", "fees")}
+    usable = {
+        role: [a for a in view.for_role(role) if not a.problem and a.currency == view.base_currency]
+        for role in ("clearing", "bank", "fees")
+    }
     if "clearing" not in chosen:
         named = [a for a in usable["clearing"] if "clearing" in a.name.lower()]
         if named:
@@ -277,7 +269,11 @@ def first_import(connection_id: int) -> Response | str:
     progress = actions.import_progress(rt, connection_id)
     if brief["state"] == "setup":
         return render_template(
-            "setup/ready.html", title="Ready to import", step=6, steps=STEPS, brief=brief,
+            "setup/ready.html",
+            title="Ready to import",
+            step=6,
+            steps=STEPS,
+            brief=brief,
             settings=actions.current_settings(rt, connection_id),
         )
     return render_template(

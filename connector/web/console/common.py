@@ -14,20 +14,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
-from connector.actions import ActionError, Actor
+from connector.actions import ActionError
 
 bp = Blueprint("console", __name__)
 log = logging.getLogger("connector.web.console")
 
 #: The HTTP status a refused action's page is served with, by the error's code.
 ERROR_STATUS = {"not_found": 404, "invalid": 400, "refused": 409}
-
-
-def actor() -> Actor:
-    """The logged-in person, as the timeline names them."""
-    return Actor.person(g.person.name)
 
 
 def error_status(exc: ActionError) -> int:

@@ -9,10 +9,10 @@ from flask import Response, abort, flash, redirect, request, url_for
 from connector import reports
 from connector.actions import ActionError
 from connector.actions import invoices as actions
-from connector.web.app import runtime
 from connector.web.console.chart import stacked
-from connector.web.console.common import actor, bp, csv_lines, error_status, form_int, page_arg, render
-from connector.web.guard import requires
+from connector.web.console.common import bp, csv_lines, error_status, form_int, page_arg, render
+from connector.web.context import runtime
+from connector.web.guard import actor, requires
 
 
 @bp.route("/")

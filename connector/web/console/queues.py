@@ -14,9 +14,9 @@ from connector import reports
 from connector.actions import ActionError
 from connector.actions import outbox as outbox_actions
 from connector.actions import quarantine as quarantine_actions
-from connector.web.app import runtime
-from connector.web.console.common import actor, bp, error_status, page_arg, render
-from connector.web.guard import requires
+from connector.web.console.common import bp, error_status, page_arg, render
+from connector.web.context import runtime
+from connector.web.guard import actor, requires
 
 
 @bp.route("/queues")

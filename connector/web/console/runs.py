@@ -14,9 +14,9 @@ from connector import reports
 from connector.actions import ActionError
 from connector.actions import reconcile as reconcile_actions
 from connector.actions.sync import run_sync
-from connector.web.app import runtime
-from connector.web.console.common import actor, bp, error_status, page_arg, render, start_job
-from connector.web.guard import requires
+from connector.web.console.common import bp, error_status, page_arg, render, start_job
+from connector.web.context import runtime
+from connector.web.guard import actor, requires
 
 
 @bp.route("/runs")
