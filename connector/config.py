@@ -307,6 +307,8 @@ class SmtpConfig(_Strict):
     password_env: str = "CONNECTOR_SMTP_PASSWORD"
     sender: str = "Connector <connector@localhost>"
     timeout: Duration = timedelta(seconds=20)
+    #: A CA bundle to trust for STARTTLS besides the system's (a relay with a private CA).
+    ca_file: str = ""
 
     def username(self) -> str:
         return _env(self.username_env)

@@ -499,12 +499,17 @@ def _wrong_kind(provider: str, role: str) -> str:
 # --- settings ------------------------------------------------------------------------------------
 
 #: What the settings form sends, with the defaults the wizard preselects.
+#: The customer notices a connection may send (connector/config.py ``customer_notices``).
+CUSTOMER_NOTICES = ("status_changed", "request_sent", "collection_failed", "payment_confirmed")
 SETTINGS_DEFAULTS = {
     "collection_mode": "auto_collect",
     "lead_days": "3",
     "max_attempts": "3",
     "intervals": "3, 5, 7",
     "post_payment_at": "paid",
+    #: Comma-separated kinds switched on, and "on"/"off" for notes on the ledger's invoices.
+    "notices": ",".join(CUSTOMER_NOTICES),
+    "ledger_notes": "on",
 }
 _FORM_FIELDS = {
     ("collection_mode",): "collection_mode",
@@ -529,6 +534,8 @@ def current_settings(rt: Runtime, connection_id: int) -> dict[str, str]:
             "max_attempts": str(retry.get("max_attempts", 3)),
             "intervals": ", ".join(str(d) for d in retry.get("interval_days") or [3, 5, 7]),
             "post_payment_at": str(settings.get("post_payment_at", "paid")),
+            "notices": ",".join(settings.get("customer_notices", CUSTOMER_NOTICES)),
+            "ledger_notes": "on" if settings.get("ledger_notes", True) else "off",
         }
 
 
@@ -540,6 +547,12 @@ def save_settings(rt: Runtime, connection_id: int, form: Mapping[str, str], *, a
     takes its settings from the file: refused here.
     """
     values = {k: str(form.get(k, SETTINGS_DEFAULTS[k])).strip() for k in SETTINGS_DEFAULTS}
+    if form.get("notices_shown"):  # the form's checkboxes: an unticked box is simply absent
+        values["notices"] = ",".join(k for k in CUSTOMER_NOTICES if form.get(f"notice_{k}"))
+        values["ledger_notes"] = "on" if form.get("ledger_notes") else "off"
+    else:  # a form without them (a script, an older page) leaves them as they are
+        kept = current_settings(rt, connection_id)
+        values["notices"], values["ledger_notes"] = kept["notices"], kept["ledger_notes"]
     errors: dict[str, str] = {}
     days: list[str] = []
     for part in re.split(r"[,\s]+", values["intervals"]):
@@ -573,6 +586,8 @@ def save_settings(rt: Runtime, connection_id: int, form: Mapping[str, str], *, a
                 "post_payment_at": values["post_payment_at"],
                 "lead_days": int(number["lead_days"]),
                 "retry": {"max_attempts": int(number["max_attempts"]), "intervals": days or ["1d"]},
+                "customer_notices": [k for k in values["notices"].split(",") if k],
+                "ledger_notes": values["ledger_notes"] == "on",
             }
         )
     except PydanticValidationError as exc:

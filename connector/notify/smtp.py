@@ -28,7 +28,7 @@ def send(config: SmtpConfig, recipient: str, mail: Mail) -> str:
     try:
         with smtplib.SMTP(config.host, config.port, timeout=config.timeout.total_seconds()) as client:
             if config.starttls:
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=ssl.create_default_context(cafile=config.ca_file or None))
             if config.username():
                 client.login(config.username(), config.password())
             client.send_message(message)

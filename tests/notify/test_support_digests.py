@@ -83,3 +83,94 @@ def test_a_mail_server_down_is_retried_with_backoff_and_loses_nothing(db_url) ->
             controller.stop()
     finally:
         rt.close()
+
+
+def test_starttls_with_a_login_from_the_environment(db_url, tmp_path, monkeypatch) -> None:
+    """The server refuses mail before STARTTLS and without a login: the notice still arrives."""
+    import datetime as dt
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from connector.config import Config
+    from connector.runtime import open_runtime
+    from tests.conftest import ACCOUNTS
+    from tests.notify.conftest import Inbox
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_file, key_file)
+
+    def check(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        ok = auth_data.login == b"mailer" and auth_data.password == b"s3cret-pass"
+        return AuthResult(success=ok)
+
+    port = free_port()
+    box = Inbox()
+    controller = Controller(
+        box,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=server_tls,
+        require_starttls=True,
+        authenticator=check,
+        auth_required=True,
+    )
+    controller.start()
+    monkeypatch.setenv("CONNECTOR_SMTP_USER", "mailer")
+    monkeypatch.setenv("CONNECTOR_SMTP_PASSWORD", "s3cret-pass")
+    config = Config.model_validate(
+        {
+            "database": {"url": db_url},
+            "smtp": {"host": "127.0.0.1", "port": port, "starttls": True, "ca_file": str(cert_file), "timeout": "3s"},
+            "notifications": {"support": [SUPPORT]},
+            "connections": [{"name": "acme", "provider": "xero", "tenant_id": "t-1", "accounts": ACCOUNTS}],
+        }
+    )
+    rt = open_runtime(config=config)
+    try:
+        _quarantine(rt, 1)
+        collect(rt)
+        assert send_due(rt).sent == 1 and len(box.messages) == 1
+        monkeypatch.setenv("CONNECTOR_SMTP_PASSWORD", "wrong")
+        _quarantine(rt, 1, start=1)
+        collect(rt)
+        later = send_due(rt, utcnow() + timedelta(hours=2))
+        assert later.sent == 0 and len(box.messages) == 1  # refused login: kept for a retry, never lost
+        with rt.sessions() as session:
+            failing = session.scalars(select(Notification).where(Notification.state == "pending")).one()
+        assert (
+            failing.attempts == 1
+            and "s3cret" not in (failing.last_error or "")
+            and "wrong" not in (failing.last_error or "")
+        )
+    finally:
+        controller.stop()
+        rt.close()

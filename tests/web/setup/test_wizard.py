@@ -147,3 +147,18 @@ def _rename_seeded_clearing(qbo_sb, realm: str) -> None:
     books = qbo_sb.ledger.books(realm)
     record = books.records["Account"][books.roles["clearing"]]
     record.doc["Name"] = record.doc["FullyQualifiedName"] = "Old platform money"
+
+
+def test_customer_notices_and_ledger_notes_are_switched_per_connection(admin, app, runtime, xero_sb):
+    [cid, _] = choose_all(admin, xero_sb)
+    assert admin.post(f"/setup/{cid}/accounts", XERO_ACCOUNTS).status_code == 302
+    page = admin.get(f"/setup/{cid}/settings").get_data(as_text=True)
+    assert page.count('type="checkbox"') == 5 and page.count("checked") >= 5  # all on by default
+    form = {"notices_shown": "1", "notice_payment_confirmed": "1"}  # one notice kept, notes off
+    assert admin.post(f"/setup/{cid}/settings", form).status_code == 302
+    with runtime.sessions() as session:
+        settings = session.get(Connection, cid).settings
+    assert settings["customer_notices"] == ["payment_confirmed"] and settings["ledger_notes"] is False
+    assert admin.post(f"/setup/{cid}/settings", {}).status_code == 302  # a form without them keeps them
+    with runtime.sessions() as session:
+        assert session.get(Connection, cid).settings["customer_notices"] == ["payment_confirmed"]
