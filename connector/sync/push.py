@@ -365,6 +365,7 @@ def _settle(
             EventSource.SYSTEM,
             detail,
             sync_run_id=run_id,
+            data={"outbox_entry": entry.id},
         )
 
 
@@ -526,6 +527,7 @@ def _log_payout(session: Session, entry: OutboxEntry, detail: str) -> None:
                 invoice.status,
                 EventSource.SYSTEM,
                 detail,
+                data={"outbox_entry": entry.id},
             )
 
 

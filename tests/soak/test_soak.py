@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from connector.actions import Actor
 from connector.actions.platform import record_event, record_payout
+from connector.ledgers.base import MARKERS
 from connector.sandbox.common.idempotency import IdempotencyCache
 from connector.sandbox.xero import RateLimits, XeroSandbox
 from connector.store.models import ActivityEvent, Invoice, OutboxEntry, QuarantinedRecord, SyncRun
@@ -125,14 +126,24 @@ def test_kill_9_anywhere_loses_nothing_and_writes_everything_once(trial, soak_xe
             assert session.scalar(select(func.count()).where(SyncRun.state == "running")) == 0
             states = Counter(session.scalars(select(OutboxEntry.state)))
             assert set(states) == {"done"}, states
-            # Processed once in the database too: one "written to the ledger" line per write per invoice.
+            # Processed once in the database too: one "written to the ledger" line per write per invoice
+            # (an invoice has several notes: one per collection start, confirmation and payout).
             lines = Counter(
-                (e.invoice_id, e.kind)
+                (e.invoice_id, e.kind, (e.data or {}).get("outbox_entry"))
                 for e in session.scalars(select(ActivityEvent).where(ActivityEvent.outcome == "ledger_write"))
             )
             assert max(lines.values()) == 1, [k for k, n in lines.items() if n > 1]
-            assert sum(1 for (_, kind) in lines if kind == "ledger_payment") == len(chosen)
-            assert sum(1 for (_, kind) in lines if kind == "ledger_payout") == 2 * len(payouts)
+            assert sum(1 for (_, kind, _e) in lines if kind == "ledger_payment") == len(chosen)
+            assert sum(1 for (_, kind, _e) in lines if kind == "ledger_payout") == 2 * len(payouts)
+            notes = session.scalar(select(func.count()).where(OutboxEntry.kind == "ledger_note"))
+        # And each note is in Xero's History once: its marker on exactly one record.
+        markers = Counter(
+            m
+            for tenant_id in soak_xero.tenant_ids
+            for record in soak_xero.ledger.tenant(tenant_id).history.values()
+            for m in MARKERS.findall(record.details or "")
+        )
+        assert notes and len(markers) == notes and set(markers.values()) == {1}, markers
     finally:
         d.rt.close()
 
