@@ -223,10 +223,10 @@ def _write_config(folder: Path, sandbox: object) -> None:
     (folder / "connector.toml").write_text(
         "# Written by `connector demo`: the demo database, for `status` and `activity` afterwards.\n"
         "[database]\n"
-        f'url = "sqlite:///{folder / "connector.sqlite"}"  # the demo\'s SQLite file\n'
+        'url = "sqlite:///connector.sqlite"  # the demo\'s SQLite file, next to this one\n'
         "[security]\n"
         'key_env = ""  # no key in the environment: use the file below\n'
-        f'key_file = "{folder / ".connector-key"}"  # the demo\'s token key\n'
+        'key_file = ".connector-key"  # the demo\'s token key, next to this file\n'
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -13,9 +14,11 @@ from tests.web.kit import WebClient
 
 
 def test_the_demo_prints_a_login_that_works(tmp_path, monkeypatch):
+    """As the Quickstart runs it: the default, relative folder, from the project's folder."""
     monkeypatch.delenv("CONNECTOR_DATABASE_URL", raising=False)
-    folder = tmp_path / "demo"
-    result = CliRunner().invoke(cli_app, ["demo", "--folder", str(folder), "--invoices", "12"])
+    monkeypatch.chdir(tmp_path)
+    folder = Path("demo")
+    result = CliRunner().invoke(cli_app, ["demo", "--invoices", "12"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert f"connector --config {folder / 'connector.toml'} web" in text and "http://127.0.0.1:8080" in text
@@ -25,5 +28,6 @@ def test_the_demo_prints_a_login_that_works(tmp_path, monkeypatch):
         client = WebClient(create_app(rt).test_client())
         assert client.login(name, password).status_code == 302
         assert client.get("/connections").status_code == 200
+        assert "demo-xero" in client.get("/").get_data(as_text=True)  # the demo's own data, not an empty database
     finally:
         rt.close()
