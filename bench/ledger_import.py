@@ -9,7 +9,7 @@
 The Xero sandbox runs in its own process (limits lifted, optional latency per call), and every
 measurement runs in a fresh process with a fresh SQLite file, so peak RSS is the connector's
 alone. Figures printed: wall time, invoices/s, ledger API calls, peak RSS, the time split (fetch /
-decode / parse / write, Xero), the floor measured in the same run (decode + parse + raw bulk insert
+decode / parse / write), the floor measured in the same run (decode + parse + raw bulk insert
 of the same rows, in its own process and fresh database) and the ratio; for the push, calls and
 time for M payments. ``--repeats 3`` measures each size three times and tables the median.
 The naive client is the SDK's default page of 100 invoices with a commit per invoice, and one
@@ -205,7 +205,7 @@ def measure(mode: str, info: dict[str, Any], payments: int) -> dict[str, Any]:
 
 
 def _instrument(provider: str) -> dict[str, float]:
-    """Seconds spent in each stage of the import, summed over pages (Xero only).
+    """Seconds spent in each stage of the import, summed over pages.
 
     fetch = the HTTP round trip (the adapter's page read minus the decoding inside it), decode =
     JSON to Python, parse = JSON records to ledger records, write = everything from a page's
@@ -213,9 +213,7 @@ def _instrument(provider: str) -> dict[str, float]:
     thread while the previous page is written, so the parts add up to more than the wall time.
     """
     split = {"fetch": 0.0, "decode": 0.0, "parse": 0.0, "write": 0.0}
-    if provider != "xero":
-        return split
-    from connector.ledgers import xero
+    from connector.ledgers import quickbooks, xero
     from connector.sync import importer
 
     def timed(owner: Any, name: str, stage: str, minus: str | None = None) -> None:
@@ -231,9 +229,14 @@ def _instrument(provider: str) -> dict[str, float]:
 
         setattr(owner, name, wrapper)
 
-    timed(xero, "_page_body", "decode")
-    timed(xero, "parse_invoice", "parse")
-    timed(xero.XeroLedger, "_raw_invoice_page", "fetch", minus="decode")
+    if provider == "xero":
+        timed(xero, "_page_body", "decode")
+        timed(xero, "parse_invoice", "parse")
+        timed(xero.XeroLedger, "_raw_invoice_page", "fetch", minus="decode")
+    else:  # invoice pages: QuickBooksLedger._query(…, invoices=True) -> _Client.query_page -> decode_json
+        timed(quickbooks, "decode_json", "decode")
+        timed(quickbooks, "parse_invoice", "parse")
+        timed(quickbooks.QuickBooksLedger, "_query", "fetch", minus="decode")
     timed(importer, "apply_page", "write")
     return split
 
@@ -275,7 +278,7 @@ def floor(info: dict[str, Any]) -> dict[str, Any]:
             rt, session.get(Connection, 1), page_size=1000, limiter=RateLimiter(Limits(None, None, None))
         )
     decode = xero._page_body
-    xero._page_body = lambda data: data  # type: ignore[assignment]  # keep the bytes: decoding is timed below
+    xero._page_body = lambda data, **_: data  # type: ignore[assignment]  # keep the bytes: decoding is timed below
     bodies = []
     page = 1
     while True:
@@ -292,7 +295,7 @@ def floor(info: dict[str, Any]) -> dict[str, Any]:
     next_id = 1
     for body in bodies:
         t0 = time.perf_counter()
-        doc = decode(body)
+        doc = decode(body, fast=True)  # as the adapter decodes invoice pages (orjson)
         t1 = time.perf_counter()
         records = [xero.parse_invoice(r) for r in doc.get("Invoices") or []]
         t2 = time.perf_counter()

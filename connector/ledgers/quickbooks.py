@@ -41,7 +41,9 @@ from connector.ledgers.calls import (
     MAX_RESPONSE_BYTES,
     ByteCount,
     CallRunner,
+    InexactNumber,
     RetrySettings,
+    decode_json,
     raised_in,
     read_capped,
 )
@@ -135,6 +137,74 @@ class _Client(QuickBooks):
         if response.status_code >= 500:
             raise TransientError("QuickBooks is unavailable", http_status=response.status_code)
         return response
+
+    def query_page(self, select: str) -> Any:
+        """``query(select)`` exactly as the SDK's ``make_request`` sends and checks it, with the answer
+        decoded by orjson (fractions as floats) instead of ``json.loads(parse_float=Decimal)``: for
+        invoice pages, whose amounts :func:`_invoice_records` reads exactly (or decodes again)."""
+        url = f"{self.api_url}/company/{self.company_id}/query"
+        headers = {
+            "Content-Type": "application/text",
+            "Accept": "application/json",
+            "User-Agent": "python-quickbooks V3 library",
+        }
+        req = self.process_request(
+            "POST", url, headers=headers, params={"minorversion": self.minorversion}, data=select
+        )
+        if req.status_code == 401:
+            raise qbx.AuthorizationException(
+                "Application authentication failed", error_code=req.status_code, detail=req.text
+            )
+
+        def exact() -> Any:
+            return json.loads(req.text, parse_float=Decimal)
+
+        try:
+            # Bytes straight to orjson when they are UTF-8 (what requests would decode them as).
+            if str(req.encoding or "utf-8").lower().replace("-", "").replace("_", "") != "utf8":
+                raise ValueError("not UTF-8")
+            result = decode_json(req.content)
+        except Exception:
+            try:
+                result = exact()
+            except Exception:
+                raise qbx.QuickbooksException(f"Error reading json response: {req.text}", 10000) from None
+        if "Fault" in result:
+            self.handle_exceptions(result["Fault"])
+            return None
+        if req.status_code != 200:
+            raise qbx.QuickbooksException(f"Error returned with status code '{req.status_code}': {req.text}", 10000)
+        if isinstance(result, dict):
+            result = _FastBody(result)
+            result.exact = exact
+        return result
+
+
+class _FastBody(dict[str, Any]):
+    """A page decoded by orjson, with the SDK's exact decoding of the same answer at hand."""
+
+    exact: Callable[[], Any]
+
+
+def _invoice_records(body: dict[str, Any], currency: str, max_amount: Decimal) -> list[LedgerInvoice | Malformed]:
+    """The ``Invoice`` records of a query page, each read by :func:`parse_invoice`, amounts exact.
+
+    A page decoded by orjson is decoded again exactly (every fraction a Decimal of the digits
+    written) when an amount's float may not be what QuickBooks wrote (:class:`InexactNumber`) and
+    when any record is quarantined, so the record kept for support is what it always was.
+    """
+    raw = (body.get("QueryResponse") or {}).get("Invoice") or []
+    try:
+        records = [parse_invoice(r, currency, max_amount=max_amount) for r in raw]
+    except InexactNumber:
+        records = None
+    if isinstance(body, _FastBody) and (records is None or any(isinstance(r, Malformed) for r in records)):
+        exact = body.exact()
+        rows = ((exact.get("QueryResponse") or {}).get("Invoice") or []) if isinstance(exact, dict) else []
+        return [parse_invoice(r, currency, max_amount=max_amount) for r in rows]
+    if records is None:  # pragma: no cover - an exact body gives Decimals, never a float
+        raise TransientError("QuickBooks' page could not be read exactly")
+    return records
 
 
 class QuickBooksLedger:
@@ -256,8 +326,10 @@ class QuickBooksLedger:
 
     # --- reading -------------------------------------------------------------------------------------
 
-    def _query(self, sql: str) -> dict[str, Any]:
-        body = self._call("query", lambda: self._qb().query(sql))
+    def _query(self, sql: str, *, invoices: bool = False) -> dict[str, Any]:
+        """``invoices``: a page of Invoice records, decoded by orjson (read it with
+        :func:`_invoice_records`)."""
+        body = self._call("query", lambda: self._qb().query_page(sql) if invoices else self._qb().query(sql))
         if not isinstance(body, dict):
             raise TransientError("QuickBooks answered a query with something that is not an object")
         return body
@@ -318,14 +390,15 @@ class QuickBooksLedger:
             where = f" WHERE MetaData.LastUpdatedTime >= {qbo_string(_qbo_stamp(since))}" if since else ""
             body = self._query(
                 f"SELECT * FROM Invoice{where} ORDERBY MetaData.LastUpdatedTime "
-                f"STARTPOSITION {position} MAXRESULTS {self.page_size}"
+                f"STARTPOSITION {position} MAXRESULTS {self.page_size}",
+                invoices=True,
             )
             first_time = first_time or body.get("time")
             raw = (body.get("QueryResponse") or {}).get("Invoice") or []
             if raw and self.utc_offset_minutes is None:
                 self.utc_offset_minutes = _offset_minutes((raw[0].get("MetaData") or {}).get("LastUpdatedTime"))
             currency = self.home_currency() if raw else "USD"
-            records = [parse_invoice(r, currency, max_amount=self.max_amount) for r in raw]
+            records = _invoice_records(body, currency, self.max_amount)
             # A quarantined record whose stamp could be read counts too: the cursor moves past it.
             stamps = [r.updated_at for r in records if r.updated_at is not None]
             more = len(raw) >= self.page_size
@@ -391,12 +464,9 @@ class QuickBooksLedger:
         found: list[LedgerInvoice | Malformed] = []
         for i in range(0, len(external_ids), PAGE):
             ids = qbo_list(external_ids[i : i + PAGE])
-            raw = self._query(f"SELECT * FROM Invoice WHERE Id IN {ids} MAXRESULTS {PAGE}")
+            raw = self._query(f"SELECT * FROM Invoice WHERE Id IN {ids} MAXRESULTS {PAGE}", invoices=True)
             currency = self.home_currency()
-            found.extend(
-                parse_invoice(r, currency, max_amount=self.max_amount)
-                for r in (raw.get("QueryResponse") or {}).get("Invoice") or []
-            )
+            found.extend(_invoice_records(raw, currency, self.max_amount))
         return self._with_payment_notes(found)
 
     def _with_payment_notes(self, invoices: list[LedgerInvoice | Malformed]) -> list[LedgerInvoice | Malformed]:

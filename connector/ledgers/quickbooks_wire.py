@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connector.ledgers.calls import as_decimal
 from connector.ledgers.records import LedgerInvoice, LedgerPayment, Malformed
 from connector.ledgers.validate import MAX_AMOUNT, check_invoice, quarantine_id
 
@@ -48,7 +49,7 @@ def _amount(record: dict[str, Any], key: str) -> Decimal:
     if value is None or isinstance(value, bool):
         raise WireError(f"{key} is missing" if value is None else f"{key} is not an amount: {value!r}")
     try:
-        amount = Decimal(str(value))
+        amount = as_decimal(value)  # a float from orjson: InexactNumber when it may not be exact
     except InvalidOperation:
         raise WireError(f"{key} is not an amount: {value!r}") from None
     if not amount.is_finite():

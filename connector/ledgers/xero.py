@@ -51,7 +51,10 @@ from connector.ledgers.calls import (
     MAX_RESPONSE_BYTES,
     ByteCount,
     CallRunner,
+    InexactNumber,
     RetrySettings,
+    decode_json,
+    decode_json_exact,
     raised_in,
     read_capped,
 )
@@ -324,7 +327,7 @@ class XeroLedger:
                 kwargs["if_modified_since"] = since
             response = self.accounting.get_invoices(self.tenant_id, **kwargs)
             self._observe_headers(response.headers)
-            return _page_body(response.data)
+            return _page_body(response.data, fast=True)
 
         return self._call("invoices_read", call)
 
@@ -341,7 +344,7 @@ class XeroLedger:
         while True:
             body = self._raw_invoice_page(since, page)
             raw = body.get("Invoices") or []
-            records = [parse_invoice(r, max_amount=self.max_amount) for r in raw]
+            records = _invoice_records(body, self.max_amount)
             # A quarantined record whose stamp could be read counts too: the cursor moves past it.
             stamps = [r.updated_at for r in records if r.updated_at is not None]
             more = len(raw) >= self.page_size
@@ -373,12 +376,9 @@ class XeroLedger:
                     _request_timeout=self.retry.timeouts,
                 )
                 self._observe_headers(response.headers)
-                return _page_body(response.data)
+                return _page_body(response.data, fast=True)
 
-            found.extend(
-                parse_invoice(r, max_amount=self.max_amount)
-                for r in self._call("invoices_read", call).get("Invoices") or []
-            )
+            found.extend(_invoice_records(self._call("invoices_read", call), self.max_amount))
         return found
 
     # --- writing -----------------------------------------------------------------------------------
@@ -854,14 +854,47 @@ def _json_or_none(data: Any) -> Any:
         return None
 
 
-def _page_body(data: bytes) -> dict[str, Any]:
+class _FastBody(dict[str, Any]):
+    """A page decoded by orjson (fractions as floats), with the bytes it came from, so that
+    :func:`_invoice_records` can decode it again exactly when a float could not say an amount."""
+
+    raw: bytes
+
+
+def _page_body(data: bytes, *, fast: bool = False) -> dict[str, Any]:
+    """A JSON object from Xero. ``fast``: decoded by orjson, for pages read with
+    :func:`_invoice_records`; otherwise every fraction is a Decimal of the digits written."""
     try:
-        body = json.loads(data, parse_float=Decimal)
+        body = decode_json(data) if fast else decode_json_exact(data)
     except ValueError:
         raise TransientError("Xero answered with a body that is not JSON") from None
     if not isinstance(body, dict):
         raise TransientError("Xero answered with JSON that is not an object")
+    if fast:
+        body = _FastBody(body)
+        body.raw = data
     return body
+
+
+def _invoice_records(body: dict[str, Any], max_amount: Decimal) -> list[LedgerInvoice | Malformed]:
+    """The ``Invoices`` of a page, each read by :func:`parse_invoice`, amounts exact.
+
+    A page decoded by orjson is read again from its bytes with every fraction a Decimal when an
+    amount's float may not be what Xero wrote (:class:`InexactNumber`, 16+ digits), and when any
+    record is quarantined, so the record kept for support (and the reason) is what it always was.
+    Both are rare: an ordinary page is decoded once.
+    """
+    raw = body.get("Invoices") or []
+    try:
+        records = [parse_invoice(r, max_amount=max_amount) for r in raw]
+    except InexactNumber:
+        records = None
+    if isinstance(body, _FastBody) and (records is None or any(isinstance(r, Malformed) for r in records)):
+        exact = _page_body(body.raw)
+        return [parse_invoice(r, max_amount=max_amount) for r in exact.get("Invoices") or []]
+    if records is None:  # pragma: no cover - an exact body gives Decimals, never a float
+        raise TransientError("Xero's page could not be read exactly")
+    return records
 
 
 def _retry_after(headers: Any, default: float = 60.0) -> float:

@@ -16,6 +16,7 @@ from typing import Any
 
 from tzlocal.windows_tz import win_tz
 
+from connector.ledgers.calls import as_decimal
 from connector.ledgers.records import LedgerInvoice, LedgerPayment, Malformed, OrganisationFacts
 from connector.ledgers.validate import MAX_AMOUNT, check_invoice, quarantine_id
 
@@ -70,7 +71,7 @@ def _amount(record: dict[str, Any], key: str, default: Decimal | None = None) ->
     if isinstance(value, bool):
         raise WireError(f"{key} is not an amount: {value!r}")
     try:
-        amount = Decimal(str(value))
+        amount = as_decimal(value)  # a float from orjson: InexactNumber when it may not be exact
     except InvalidOperation:
         raise WireError(f"{key} is not an amount: {value!r}") from None
     if not amount.is_finite():

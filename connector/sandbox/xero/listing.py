@@ -3,18 +3,34 @@
 Paging through 100,000 invoices asks the same question a hundred times with a different
 ``page``; the matched list is cached per (tenant, query, ledger version), so page 57
 costs a slice, not a scan. Any change to the tenant's invoices bumps the version.
+
+A keyset import asks a different question on every page: the same filter in UpdatedDateUTC order,
+with a later ``If-Modified-Since`` (or ``where … UpdatedDateUTC>=DateTime(…)``) each time. Those
+queries share one :class:`_Scan` per (tenant, filter, version): the filter is evaluated once per
+invoice, in index order, and each page is a bisect into the matches, so a whole import is linear
+instead of a scan and a count of every remaining invoice per page. The answers (records, order,
+``itemCount``, and which error is raised) are exactly :func:`run_invoice_query`'s.
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from connector.sandbox.xero.model import Invoice, from_ms, id_key
-from connector.sandbox.xero.query import Getter, compile_where, parse_order, sort_key
+from connector.sandbox.xero.query import (
+    Getter,
+    Predicate,
+    compile_where,
+    parse_order,
+    sort_key,
+    update_lower_bound,
+)
 from connector.sandbox.xero.state import Tenant
 
 T = TypeVar("T")
@@ -308,15 +324,101 @@ def simple_list(
     return out
 
 
+class InvoiceView(Sequence[Invoice]):
+    """The matches of an update-ordered query from one position on, without copying them."""
+
+    __slots__ = ("_descending", "_items", "_start")
+
+    def __init__(self, items: list[Invoice], start: int, descending: bool) -> None:
+        self._items, self._start, self._descending = items, start, descending
+
+    def __len__(self) -> int:
+        return len(self._items) - self._start
+
+    @overload
+    def __getitem__(self, index: int) -> Invoice: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Invoice]: ...
+    def __getitem__(self, index: int | slice) -> Invoice | list[Invoice]:
+        if isinstance(index, slice):
+            return [self._items[self._at(i)] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("InvoiceView index out of range")
+        return self._items[self._at(index)]
+
+    def __iter__(self) -> Iterator[Invoice]:
+        if self._descending:
+            return (self._items[i] for i in range(len(self._items) - 1, self._start - 1, -1))
+        return (self._items[i] for i in range(self._start, len(self._items)))
+
+    def _at(self, i: int) -> int:
+        return len(self._items) - 1 - i if self._descending else self._start + i
+
+
+@dataclass(eq=False)
+class _Scan:
+    """One filter's matches over the tenant's UpdatedDateUTC index, evaluated from ``lo`` to the end.
+
+    Valid while the tenant's ``version`` is unchanged (the index positions stay put). A query
+    starting before ``lo`` evaluates the positions in between and prepends them.
+    """
+
+    version: int
+    lo: int
+    keys: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # index keys of matches
+    items: list[Invoice] = dataclasses.field(default_factory=list)
+    errors: list[tuple[int, Exception]] = dataclasses.field(default_factory=list)  # (position, raised)
+
+
+def _update_order(order: str | None) -> bool | None:
+    """For an ``order`` that sorts by UpdatedDateUTC alone (or none): is it descending? Else None.
+    The same reading as :func:`parse_order`, which still parses it (and raises) in the query."""
+    if order is None or not order.strip():
+        return False
+    parts = [p.split() for p in order.split(",") if p.split()]
+    if len(parts) != 1 or parts[0][0].lower() != "updateddateutc" or len(parts[0]) > 2:
+        return None
+    if len(parts[0]) == 2 and parts[0][1].upper() not in ("ASC", "DESC"):
+        return None
+    return len(parts[0]) == 2 and parts[0][1].upper() == "DESC"
+
+
+def _keep(q: InvoiceQuery, where: Predicate | None) -> Callable[[Invoice], bool]:
+    """:func:`run_invoice_query`'s filters, in its order, as one predicate."""
+    statuses = set(q.statuses)
+    contact_ids = {id_key(c) for c in q.contact_ids}
+    search = q.search.lower() if q.search else None
+    created_by = q.created_by
+
+    def keep(inv: Invoice) -> bool:
+        if statuses and inv.status not in statuses:
+            return False
+        if contact_ids and inv.contact_id not in contact_ids:
+            return False
+        if created_by is not None and inv.created_by != created_by:
+            return False
+        if search and search not in inv.number.lower() and search not in (inv.reference or "").lower():
+            return False
+        return where is None or bool(where(inv))
+
+    return keep
+
+
 class QueryCache:
-    """Small LRU of matched invoice lists, valid while the tenant's version is unchanged."""
+    """Small LRUs of matched invoice lists and of update-ordered scans, valid while the tenant's
+    version is unchanged."""
 
     def __init__(self, size: int = 16) -> None:
         self.size = size
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[str, InvoiceQuery], tuple[int, list[Invoice]]] = OrderedDict()
+        self._scans: OrderedDict[tuple[str, InvoiceQuery, tuple[str, ...] | None], _Scan] = OrderedDict()
 
-    def invoices(self, t: Tenant, q: InvoiceQuery) -> list[Invoice]:
+    def invoices(self, t: Tenant, q: InvoiceQuery) -> Sequence[Invoice]:
+        if not q.ids and not q.numbers and _update_order(q.order) is not None:
+            return self._scanned(t, q)
         key = (t.id, q)
         with self._lock:
             hit = self._entries.get(key)
@@ -330,3 +432,67 @@ class QueryCache:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return result
+
+    def _scanned(self, t: Tenant, q: InvoiceQuery) -> InvoiceView:
+        """:func:`run_invoice_query` for a query in UpdatedDateUTC order with no IDs or numbers."""
+        fields = invoice_fields(t)
+        where = compile_where(q.where, fields)  # parse errors first, as run_invoice_query
+        order = parse_order(q.order, fields)
+        descending = bool(order) and order[0][2]
+        keys = t._keys
+        start = 0 if q.since_ms is None else bisect.bisect_left(keys, (q.since_ms, -1))
+        bound = update_lower_bound(q.where, fields) if where is not None else None
+        rest_key: tuple[str, ...] | None = None
+        if bound is not None:
+            where, rest_key = bound.rest, bound.rest_key
+            lo, hi = start, len(keys)  # the first position at or after the bound (stamps only grow)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if bound.holds(from_ms(keys[mid][0])):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            start = lo
+        scan_key = (t.id, dataclasses.replace(q, since_ms=None, order=None, where=None if bound else q.where), rest_key)
+        with self._lock:
+            scan = self._scans.get(scan_key)
+            if scan is None or scan.version != t.version:
+                scan = _Scan(t.version, len(keys))
+                self._scans[scan_key] = scan
+            self._scans.move_to_end(scan_key)
+            while len(self._scans) > self.size:
+                self._scans.popitem(last=False)
+            if start < scan.lo:
+                self._extend(t, scan, start, _keep(q, where))
+            errors = scan.errors
+            if errors:
+                if descending and errors[-1][0] >= start:
+                    raise errors[-1][1]
+                if not descending:
+                    first = bisect.bisect_left(errors, start, key=lambda e: e[0])
+                    if first < len(errors):
+                        raise errors[first][1]
+            first_match = bisect.bisect_left(scan.keys, keys[start]) if start < len(keys) else len(scan.keys)
+            return InvoiceView(scan.items, first_match, descending)
+
+    @staticmethod
+    def _extend(t: Tenant, scan: _Scan, start: int, keep: Callable[[Invoice], bool]) -> None:
+        """Evaluate positions ``start`` to ``scan.lo`` and put their matches (and errors) first."""
+        keys, vals = t._keys, t._vals
+        new_keys: list[tuple[int, int]] = []
+        new_items: list[Invoice] = []
+        new_errors: list[tuple[int, Exception]] = []
+        for pos in range(start, scan.lo):
+            inv = vals[pos]
+            try:
+                kept = keep(inv)
+            except Exception as exc:  # raised again for every query whose range holds it
+                new_errors.append((pos, exc))
+                continue
+            if kept:
+                new_keys.append(keys[pos])
+                new_items.append(inv)
+        scan.keys = new_keys + scan.keys if scan.keys else new_keys
+        scan.items = new_items + scan.items if scan.items else new_items
+        scan.errors = new_errors + scan.errors
+        scan.lo = start

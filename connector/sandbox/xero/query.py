@@ -377,3 +377,105 @@ def sort_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, str):
         return (1, value.lower())
     return (2, value)
+
+
+#: Fields whose ``field == "text"`` / ``field != "text"`` can never raise (always text or null, and
+#: not an id): such a conjunct may stand before an ``UpdatedDateUTC`` bound that is lifted out.
+_PLAIN_TEXT_FIELDS = frozenset({"type", "status", "currencycode", "invoicenumber", "reference"})
+
+
+@dataclass(frozen=True)
+class UpdateBound:
+    """``UpdatedDateUTC >= DateTime(…)`` (or ``>``) lifted out of a top-level ``AND``.
+
+    ``rest`` is the predicate of the other conjuncts (None when there are none) and ``rest_key``
+    their tokens, so queries that differ only in the bound share one cached scan. On every
+    record at or after the bound, the whole expression and ``rest`` give the same answer and raise
+    the same errors; before it the whole expression is false without raising (the conjuncts before
+    the bound are plain text comparisons, and the bound itself never raises).
+    """
+
+    op: str
+    value: datetime
+    rest_key: tuple[str, ...]
+    rest: Predicate | None
+
+    def holds(self, stamp: datetime) -> bool:
+        return _CMP[self.op](stamp, self.value)
+
+
+def update_lower_bound(
+    text: str | None, fields: Mapping[str, Getter], field: str = "updateddateutc"
+) -> UpdateBound | None:
+    """The lower bound on ``field`` of an expression that is a top-level ``AND`` holding one, or None.
+
+    Call it only for an expression :func:`compile_where` accepted. None (no lifting, a full scan
+    from If-Modified-Since) whenever the shape is anything else: an ``OR`` at the top, a bound
+    behind a conjunct that could raise, a literal that is not a DateTime.
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        tokens = _tokenize(text)
+    except QueryError:
+        return None
+    conjuncts: list[list[_Tok]] = [[]]
+    depth = 0
+    for tok in tokens:
+        if tok.kind == "op" and tok.text == "(":
+            depth += 1
+        elif tok.kind == "op" and tok.text == ")":
+            depth -= 1
+        if depth == 0 and tok.kind in ("name", "op") and tok.text.upper() in ("OR", "||"):
+            return None
+        if depth == 0 and tok.kind in ("name", "op") and tok.text.upper() in ("AND", "&&"):
+            conjuncts.append([])
+            continue
+        conjuncts[-1].append(tok)
+    for i, conj in enumerate(conjuncts):
+        bound = _bound_of(conj, fields, field)
+        if bound is not None:
+            rest = conjuncts[:i] + conjuncts[i + 1 :]
+            joined: list[_Tok] = []
+            for part in rest:
+                if joined:
+                    joined.append(_Tok("name", "AND"))
+                joined.extend(part)
+            parser = _Parser("", fields)
+            parser.tokens = joined
+            return UpdateBound(bound[0], bound[1], tuple(t.text for t in joined), parser.parse() if joined else None)
+        if not _never_raises(conj, field):
+            return None
+    return None
+
+
+def _bound_of(conj: list[_Tok], fields: Mapping[str, Getter], field: str) -> tuple[str, datetime] | None:
+    if len(conj) < 3 or conj[0].kind != "name" or conj[0].text.lower() != field or conj[1].text not in (">=", ">"):
+        return None
+    parser = _Parser("", fields)
+    parser.tokens = conj[2:]
+    try:
+        value = parser.literal()
+    except QueryError:
+        return None
+    if parser.pos != len(parser.tokens) or not isinstance(value, datetime):
+        return None
+    return conj[1].text, value
+
+
+def _never_raises(conj: list[_Tok], field: str) -> bool:
+    """``PlainTextField ==/!= "text"``, or a comparison of the stamp field with a DateTime."""
+    if len(conj) < 3 or conj[0].kind != "name":
+        return False
+    name = conj[0].text.lower()
+    if name in _PLAIN_TEXT_FIELDS:
+        return len(conj) == 3 and conj[1].text in ("==", "!=") and conj[2].kind == "string"
+    if name == field and conj[1].text in _CMP:
+        parser = _Parser("", {})
+        parser.tokens = conj[2:]
+        try:
+            value = parser.literal()
+        except QueryError:
+            return False
+        return parser.pos == len(parser.tokens) and isinstance(value, datetime)
+    return False
