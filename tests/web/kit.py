@@ -81,16 +81,26 @@ def client_for(app: Flask, rt: Runtime, role: str | None) -> WebClient:
 
 
 @contextmanager
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served by waitress on a free loopback port, for the browser; yields its base URL."""
+def live_server(app: Flask, port: int = 0, threads: int = 4) -> Iterator[str]:
+    """The app served by waitress on loopback (a free port unless given), for the browser; yields its base URL."""
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="connector-test")
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = create_server(app, host="127.0.0.1", port=port, threads=threads, ident="connector-test")
+    closing = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:  # the socket closed under the select loop: how the server is stopped here
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
+        closing.set()
         server.close()
         thread.join(timeout=5)
 

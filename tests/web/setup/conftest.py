@@ -4,7 +4,6 @@ them (with the OAuth callback on a known loopback port), and the app served ther
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from connector.runtime import Runtime, open_runtime
 from connector.sandbox.common.ratelimit import RateLimits
 from connector.sandbox.quickbooks import QuickBooksSandbox
 from connector.sandbox.xero import XeroSandbox
+from tests.web.kit import live_server
 
 #: A connection the config file declares: the wizard must refuse its name.
 FILE_CONNECTION = "from-file"
@@ -113,18 +113,9 @@ def runtime(
 @pytest.fixture
 def live(app: Flask, port: int) -> Iterator[str]:
     """The app served by waitress on ``port``, where the ledgers' consent pages send the browser."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=port, threads=6, ident="connector-test")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
-        for worker in list(app.extensions.get("connector.imports", {}).values()):
-            worker.join(timeout=30)
+    with live_server(app, port, threads=6) as base:
+        yield base
+    join_imports(app)
 
 
 @pytest.fixture(autouse=True)
