@@ -174,3 +174,73 @@ def test_starttls_with_a_login_from_the_environment(db_url, tmp_path, monkeypatc
     finally:
         controller.stop()
         rt.close()
+
+
+def test_every_kind_of_support_notice(notify_rt, inbox) -> None:
+    """A conflict, a reconciliation difference, a write failing for over an hour, and 80 % of the
+    day's API calls used: each becomes its own digest for the connection."""
+    from decimal import Decimal
+
+    from connector.store.models import ActivityEvent, OutboxEntry, ReconciliationFinding, SyncRun
+    from tests.actions.conftest import add_invoice
+
+    invoice_id = add_invoice(notify_rt, "INV-1")
+    now = utcnow()
+    with notify_rt.transaction() as session:
+        connection_id = session.scalars(select(Connection.id)).one()
+        session.add(
+            ActivityEvent(
+                invoice_id=invoice_id,
+                kind="ledger_amount_changed",
+                outcome="conflict",
+                source="ledger",
+                detail="the ledger changed the amount while collecting",
+            )
+        )
+        session.add(
+            ReconciliationFinding(
+                connection_id=connection_id,
+                kind="payment_missing",
+                subject="p-1",
+                invoice_id=invoice_id,
+                currency="GBP",
+                amount=Decimal("120.00"),
+                ledger_value="none",
+                platform_value="120.00",
+                explanation="our payment is not in the ledger",
+                suggested_fix="re-post it",
+            )
+        )
+        session.add(
+            OutboxEntry(
+                connection_id=connection_id,
+                invoice_id=invoice_id,
+                kind="payment",
+                idempotency_key="k-1",
+                payload={},
+                state="pending",
+                attempts=3,
+                last_error="the ledger answered 503",
+                created_at=now - timedelta(hours=2),
+            )
+        )
+        session.add(
+            SyncRun(
+                connection_id=connection_id,
+                job="sync",
+                state="succeeded",
+                api_calls=4100,
+                started_at=now - timedelta(minutes=5),
+            )
+        )
+    collect(notify_rt, now)
+    assert send_due(notify_rt, now).sent == 4
+    subjects = sorted(m["Subject"] for m in inbox.to(SUPPORT))
+    assert subjects == [
+        "acme: 1 difference(s) between the ledger and the platform",
+        "acme: 1 invoice(s) changed in the ledger while being collected",
+        "acme: 1 ledger write(s) failing for over an hour",
+        "acme: the ledger's daily API limit is nearly used",
+    ]
+    collect(notify_rt, now + timedelta(minutes=1))  # the same facts again: nothing new
+    assert send_due(notify_rt, now + timedelta(hours=2)).sent == 0
