@@ -8,6 +8,8 @@ its settings from the file, which wins on a clash (docs/setup.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -15,6 +17,7 @@ from connector.actions import ActionError
 from connector.actions import connections as actions
 from connector.web.context import runtime
 from connector.web.guard import actor, requires
+from connector.web.settings_form import settings_form
 
 bp = Blueprint("connections", __name__)
 
@@ -71,26 +74,15 @@ def disconnect(connection_id: int) -> Response | str:
 @bp.route("/connections/<int:connection_id>/settings", methods=["GET", "POST"])
 @requires("admin")
 def settings(connection_id: int) -> Response | str | tuple[str, int]:
-    rt = runtime()
-    brief = actions.connection_brief(rt, connection_id)
-    values = actions.current_settings(rt, connection_id)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {k: request.form.get(k, v) for k, v in values.items()}
-        try:
-            actions.save_settings(rt, connection_id, request.form, actor=actor())
-        except actions.FieldErrors as exc:
-            errors = exc.errors
-        else:
-            flash(f"Saved the settings of {brief['name']}. They apply from the next sync.", "ok")
-            return redirect(url_for("connections.index"))
-    page = render_template(
+    def saved(brief: dict[str, Any]) -> Response:
+        flash(f"Saved the settings of {brief['name']}. They apply from the next sync.", "ok")
+        return redirect(url_for("connections.index"))
+
+    return settings_form(
+        connection_id,
         "connections/settings.html",
-        title=f"Settings of {brief['name']}",
-        brief=brief,
-        values=values,
-        errors=errors,
+        saved,
+        title=lambda brief: f"Settings of {brief['name']}",
         action=url_for("connections.settings", connection_id=connection_id),
         submit="Save settings",
     )
-    return (page, 400) if errors else page

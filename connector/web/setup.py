@@ -32,6 +32,7 @@ from connector.actions import connections as actions
 from connector.actions.sync import run_sync
 from connector.web.context import runtime
 from connector.web.guard import actor, requires
+from connector.web.settings_form import settings_form
 
 bp = Blueprint("setup", __name__)
 log = logging.getLogger("connector.web.setup")
@@ -228,30 +229,16 @@ def _preselect(view: actions.AccountsView) -> dict[str, str]:
 @bp.route("/setup/<int:connection_id>/settings", methods=["GET", "POST"])
 @requires("admin")
 def settings(connection_id: int) -> Response | str | tuple[str, int]:
-    rt = runtime()
-    brief = actions.connection_brief(rt, connection_id)
-    errors: dict[str, str] = {}
-    values = actions.current_settings(rt, connection_id)
-    if request.method == "POST":
-        values = {k: request.form.get(k, v) for k, v in values.items()}
-        try:
-            actions.save_settings(rt, connection_id, request.form, actor=actor())
-        except actions.FieldErrors as exc:
-            errors = exc.errors
-        else:
-            return redirect(url_for("setup.first_import", connection_id=connection_id))
-    page = render_template(
+    return settings_form(
+        connection_id,
         "setup/settings.html",
+        lambda _brief: redirect(url_for("setup.first_import", connection_id=connection_id)),
         title="Collection settings",
         step=5,
         steps=STEPS,
-        brief=brief,
-        values=values,
-        errors=errors,
         action=url_for("setup.settings", connection_id=connection_id),
         submit="Save and continue",
     )
-    return (page, 400) if errors else page
 
 
 # --- 7: first import -------------------------------------------------------------------------------
