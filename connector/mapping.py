@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from connector.config import ConfigError
 from connector.domain import LedgerStatus
@@ -54,8 +54,24 @@ class Mapping(BaseModel):
     provider: str
     collect: _Collect
     rules: list[_Rule] = Field(min_length=1)
+    _placements: dict[tuple[str, str, int, int], Placement | Skip] = PrivateAttr(default_factory=dict)
 
     def place(self, invoice: LedgerInvoice) -> Placement | Skip | Unmapped:
+        """The rule for ``invoice``: the first that matches its type, status and amounts' signs.
+
+        Remembered by exactly what the rules look at (an import asks the same few questions a
+        hundred thousand times); an Unmapped answer, which names the amounts, is not remembered.
+        """
+        key = (invoice.type, invoice.status, _sign(invoice.amount_due), _sign(invoice.amount_paid))
+        known = self._placements.get(key)
+        if known is not None:
+            return known
+        found = self._place(invoice)
+        if not isinstance(found, Unmapped):
+            self._placements[key] = found
+        return found
+
+    def _place(self, invoice: LedgerInvoice) -> Placement | Skip | Unmapped:
         if invoice.type in self.collect.skip:
             return Skip(f"{invoice.type} is not collected")
         if invoice.type not in self.collect.types:
@@ -89,6 +105,13 @@ class Unmapped:
     """No rule fits: the record is quarantined with this reason."""
 
     reason: str
+
+
+def _sign(amount: Decimal) -> int:
+    """-1, 0 or 1: all a rule can tell of an amount (``zero``, ``positive``, or neither); 2 for NaN."""
+    if amount.is_nan():
+        return 2
+    return (amount > 0) - (amount < 0)
 
 
 def _sign_ok(expected: Sign | None, amount: Decimal) -> bool:

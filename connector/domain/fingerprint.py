@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
 from connector.domain.money import format_amount
 
@@ -13,8 +14,11 @@ _NOISE = re.compile(r"[^0-9a-z]+")
 _COMPANY_SUFFIX = re.compile(r"\b(ltd|limited|llc|inc|pty|plc|gmbh|co)\b")
 
 
+@lru_cache(maxsize=65536)
 def normalise_contact(name: str) -> str:
-    """Case, accents, punctuation and company suffixes do not make another customer."""
+    """Case, accents, punctuation and company suffixes do not make another customer.
+
+    Remembered: an organisation's invoices name the same few thousand customers over and over."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
     text = _COMPANY_SUFFIX.sub(" ", text)
     return _NOISE.sub("", text)

@@ -246,29 +246,52 @@ def place_new(
     policy: CollectionPolicy,
     duplicate: bool = False,
 ) -> InvoiceState:
-    """Where a newly imported invoice lands: open ones in Scheduled (or Outstanding when on demand)."""
-    base = InvoiceState(
-        status=S.DRAFT, mode=mode, amount_due=amount_due, due_date=due_date, ledger_status=ledger_status
+    """Where a newly imported invoice lands: open ones in Scheduled (or Outstanding when on demand).
+
+    Built in one construction (an import places thousands a second; a copy per decision was a
+    tenth of a first import's own time)."""
+    placed = (
+        {"status": S.DUPLICATE}
+        if duplicate
+        else _placed(ledger_status, mode, amount_due.currency, due_date, today, policy)
     )
-    if duplicate:
-        return base.but(status=S.DUPLICATE)
-    return _placed(base, today, policy)
+    return InvoiceState(
+        mode=mode,
+        amount_due=amount_due,
+        due_date=due_date,
+        ledger_status=ledger_status,
+        **placed,  # type: ignore[arg-type]
+    )
 
 
-def _placed(state: InvoiceState, today: date, policy: CollectionPolicy) -> InvoiceState:
-    match state.ledger_status:
+def _placed(
+    ledger_status: LedgerStatus,
+    mode: CollectionMode,
+    currency: str,
+    due_date: date | None,
+    today: date,
+    policy: CollectionPolicy,
+) -> dict[str, object]:
+    """The fields placement decides, by the ledger's status, the collection mode and the currency."""
+    match ledger_status:
         case LedgerStatus.DRAFT:
-            return state.but(status=S.DRAFT)
+            return {"status": S.DRAFT}
         case LedgerStatus.PAID:
-            return state.but(status=S.PAID, paid_via=PaidVia.EXTERNAL, collection_date=None)
+            return {"status": S.PAID, "paid_via": PaidVia.EXTERNAL, "collection_date": None}
         case LedgerStatus.VOIDED:
-            return state.but(status=S.VOIDED, collection_date=None)
-    if state.mode is CollectionMode.ON_DEMAND:
-        foreign = policy.cannot_post(state.amount_due.currency) is not None
-        return state.but(status=S.OUTSTANDING, collection_date=None, needs_attention=foreign)
-    if policy.cannot_post(state.amount_due.currency):  # placed, but never given a collection date
-        return state.but(status=S.SCHEDULED, collection_date=None, needs_attention=True)
-    return state.but(status=S.SCHEDULED, collection_date=policy.collection_date(state.due_date, today))
+            return {"status": S.VOIDED, "collection_date": None}
+    if mode is CollectionMode.ON_DEMAND:
+        foreign = policy.cannot_post(currency) is not None
+        return {"status": S.OUTSTANDING, "collection_date": None, "needs_attention": foreign}
+    if policy.cannot_post(currency):  # placed, but never given a collection date
+        return {"status": S.SCHEDULED, "collection_date": None, "needs_attention": True}
+    return {"status": S.SCHEDULED, "collection_date": policy.collection_date(due_date, today)}
+
+
+def _placed_again(state: InvoiceState, today: date, policy: CollectionPolicy) -> InvoiceState:
+    """An existing invoice placed as if new (marked original; a draft approved): other fields kept."""
+    decided = _placed(state.ledger_status, state.mode, state.amount_due.currency, state.due_date, today, policy)
+    return state.but(**decided)
 
 
 # --- apply -------------------------------------------------------------------------------------
@@ -313,9 +336,9 @@ def _transition(state: InvoiceState, event: ev.Event, rule: Rule, policy: Collec
 
     if rule.action == "place":
         if isinstance(event, ev.MarkOriginal):
-            after = _placed(after, today, policy)
+            after = _placed_again(after, today, policy)
         else:  # ledger approved a draft
-            after = _placed(after.but(ledger_status=LedgerStatus.OPEN), today, policy)
+            after = _placed_again(after.but(ledger_status=LedgerStatus.OPEN), today, policy)
         return Transition(event, state, after, None, f"placed in {after.status}")
 
     if rule.action == "same":

@@ -77,6 +77,9 @@ MINOR_VERSION = 75
 PAGE = 1000
 BATCH = 30
 CDC_WINDOW = timedelta(days=29)  # QBO keeps 30 days of changes; one day's margin
+#: Objects one CDC answer holds at most: an answer this full may have been cut short.
+CDC_MAX_OBJECTS = 1000
+SECOND = timedelta(seconds=1)
 CENT = Decimal("0.01")
 #: QuickBooks keeps at most 4000 characters of a transaction's PrivateNote (fault 2050 beyond).
 PRIVATE_NOTE_MAX = 4000
@@ -143,14 +146,22 @@ class _Client(QuickBooks):
         decoded by orjson (fractions as floats) instead of ``json.loads(parse_float=Decimal)``: for
         invoice pages, whose amounts :func:`_invoice_records` reads exactly (or decodes again)."""
         url = f"{self.api_url}/company/{self.company_id}/query"
+        return self._page("POST", url, "application/text", {"minorversion": self.minorversion}, select)
+
+    def cdc_page(self, entities: str, changed_since: str) -> Any:
+        """``change_data_capture(entities, changed_since)`` exactly as the SDK sends and checks it,
+        decoded like :meth:`query_page` (its changed invoices are read by :func:`_invoice_records`)."""
+        url = f"{self.api_url}/company/{self.company_id}/cdc"
+        params = {"entities": entities, "changedSince": changed_since, "minorversion": self.minorversion}
+        return self._page("GET", url, "application/json", params, "")
+
+    def _page(self, method: str, url: str, content_type: str, params: dict[str, Any], data: str) -> Any:
         headers = {
-            "Content-Type": "application/text",
+            "Content-Type": content_type,
             "Accept": "application/json",
             "User-Agent": "python-quickbooks V3 library",
         }
-        req = self.process_request(
-            "POST", url, headers=headers, params={"minorversion": self.minorversion}, data=select
-        )
+        req = self.process_request(method, url, headers=headers, params=params, data=data)
         if req.status_code == 401:
             raise qbx.AuthorizationException(
                 "Application authentication failed", error_code=req.status_code, detail=req.text
@@ -186,22 +197,63 @@ class _FastBody(dict[str, Any]):
     exact: Callable[[], Any]
 
 
-def _invoice_records(body: dict[str, Any], currency: str, max_amount: Decimal) -> list[LedgerInvoice | Malformed]:
-    """The ``Invoice`` records of a query page, each read by :func:`parse_invoice`, amounts exact.
+def _query_rows(body: Any) -> list[Any]:
+    """The ``Invoice`` objects of a query page."""
+    return (body.get("QueryResponse") or {}).get("Invoice") or []
+
+
+def _cdc_rows(body: Any) -> list[Any]:
+    """Every ``Invoice`` object of a CDC answer, changed and deleted, in the order written:
+    ``{"CDCResponse": [{"QueryResponse": [{"Invoice": [...], ...}, {}]}], "time": ...}`` (an entity
+    with no changes is an empty item). An answer of another shape is an error, never "nothing
+    changed": read as empty, it would move the cursor past changes it did not show."""
+    blocks = body.get("CDCResponse") if isinstance(body, dict) else None
+    if not isinstance(blocks, list):
+        raise TransientError("QuickBooks answered a CDC request without a CDCResponse list")
+    rows: list[Any] = []
+    for block in blocks:
+        responses = block.get("QueryResponse") if isinstance(block, dict) else None
+        if not isinstance(block, dict) or not isinstance(responses, list | None):
+            raise TransientError("QuickBooks answered a CDC request with a CDCResponse that could not be read")
+        for response in responses or []:
+            found = response.get("Invoice") if isinstance(response, dict) else None
+            if not isinstance(response, dict) or not isinstance(found, list | None):
+                raise TransientError("QuickBooks answered a CDC request with a QueryResponse that could not be read")
+            rows.extend(found or [])
+    return rows
+
+
+def _is_tombstone(row: Any) -> bool:
+    """A deleted entity in a CDC answer: ``{"status": "Deleted", "Id", "MetaData"}``."""
+    return isinstance(row, dict) and str(row.get("status", "")).lower() == "deleted"
+
+
+def _cdc_changed(body: Any) -> list[Any]:
+    """The changed (not deleted) invoices of a CDC answer: full objects, read like a query page's."""
+    return [r for r in _cdc_rows(body) if not _is_tombstone(r)]
+
+
+def _invoice_records(
+    body: dict[str, Any],
+    currency: str,
+    max_amount: Decimal,
+    rows: Callable[[Any], list[Any]] = _query_rows,
+) -> list[LedgerInvoice | Malformed]:
+    """The ``Invoice`` records of a query page (or, with ``rows=_cdc_changed``, the changed invoices
+    of a CDC answer), each read by :func:`parse_invoice`, amounts exact.
 
     A page decoded by orjson is decoded again exactly (every fraction a Decimal of the digits
     written) when an amount's float may not be what QuickBooks wrote (:class:`InexactNumber`) and
     when any record is quarantined, so the record kept for support is what it always was.
     """
-    raw = (body.get("QueryResponse") or {}).get("Invoice") or []
+    raw = rows(body)
     try:
         records = [parse_invoice(r, currency, max_amount=max_amount) for r in raw]
     except InexactNumber:
         records = None
     if isinstance(body, _FastBody) and (records is None or any(isinstance(r, Malformed) for r in records)):
         exact = body.exact()
-        rows = ((exact.get("QueryResponse") or {}).get("Invoice") or []) if isinstance(exact, dict) else []
-        return [parse_invoice(r, currency, max_amount=max_amount) for r in rows]
+        return [parse_invoice(r, currency, max_amount=max_amount) for r in rows(exact)]
     if records is None:  # pragma: no cover - an exact body gives Decimals, never a float
         raise TransientError("QuickBooks' page could not be read exactly")
     return records
@@ -377,12 +429,91 @@ class QuickBooksLedger:
         return Decimal(str(record["CurrentBalance"]))
 
     def changed_invoices(self, cursor: str | None, overlap: timedelta) -> Iterator[InvoicePage]:
-        """Invoices by ``LastUpdatedTime >= cursor`` (keyset, pages of 1000), then CDC for deletions.
+        """Invoices changed since the cursor (less ``overlap``), and deleted ones as tombstones.
 
-        The cursor holds both stamps: ``q`` for the query, ``cdc`` for change data capture (deleted
-        invoices appear only there, for 30 days).
+        The cursor holds two stamps: ``q``, the newest ``LastUpdatedTime`` read, and ``cdc``, where
+        change data capture takes up next (deleted invoices appear only there, for 30 days).
+
+        With a ``cdc`` stamp whose ``cdc - overlap`` is inside CDC's window, one CDC call comes
+        first: it answers every invoice changed since then (the full object) and every one deleted
+        (a tombstone), at most 1,000 objects. Fewer than 1,000 is the whole answer, and that one
+        page is the run: a run with nothing new is one call. Otherwise (no cursor: the first
+        import, which never depends on CDC; a cursor older than the window; a full CDC answer,
+        perhaps cut short) the invoices are read by ``LastUpdatedTime >= q - overlap`` (keyset,
+        pages of ``page_size``), then the deletions by CDC (:meth:`_deletions`).
         """
         state = json.loads(cursor) if cursor else {}
+        first = None
+        since = self._cdc_since(state, overlap)
+        if since is not None:
+            first = self._cdc(since)
+            if len(_cdc_rows(first)) < CDC_MAX_OBJECTS:
+                yield self._cdc_page(state, first)
+                return
+        yield from self._query_pages(state, overlap)
+        yield self._deletions(state, overlap, first)
+
+    def _cdc_since(self, state: dict[str, Any], overlap: timedelta) -> datetime | None:
+        """``cdc - overlap``, where a CDC-first run starts; None without a ``cdc`` stamp or when it
+        is older than CDC's window (QBO refuses a ``changedSince`` more than 30 days back)."""
+        stamp = _stamp_or_none(state.get("cdc"))
+        if stamp is None:
+            return None
+        since = stamp - overlap
+        return since if since >= datetime.now(UTC) - CDC_WINDOW else None
+
+    def _cdc(self, since: datetime) -> dict[str, Any]:
+        """One CDC call for invoices changed or deleted since ``since``."""
+        body = self._call("cdc", lambda: self._qb().cdc_page("Invoice", _qbo_stamp(since)))
+        if not isinstance(body, dict):
+            raise TransientError("QuickBooks answered a CDC request with something that is not an object")
+        return body
+
+    def _cdc_page(self, state: dict[str, Any], body: dict[str, Any]) -> InvoicePage:
+        """A whole CDC answer as one page: the changed invoices read as a query page's are (home
+        currency, ``max_amount``, the company's offset, quarantine), the deleted ones as tombstones
+        (as :meth:`_deletions` reads them); ``q`` moves to the newest stamp read, ``cdc`` to the
+        answer's ``time``."""
+        changed = _cdc_changed(body)
+        gone = [r for r in _cdc_rows(body) if _is_tombstone(r)]
+        self._learn_offset(changed)
+        currency = self._currency_for(changed)
+        records = _invoice_records(body, currency, self.max_amount, rows=_cdc_changed)
+        self._advance_q(state, records)
+        answered = _stamp_or_none(body.get("time"))
+        records.extend(parse_invoice(r, currency, deleted_at=answered, max_amount=self.max_amount) for r in gone)
+        if answered is not None:
+            state["cdc"] = body["time"]
+        return InvoicePage(records=records, more=False, cursor=json.dumps(_public(state)))
+
+    def _currency_for(self, rows: list[Any]) -> str:
+        """The home currency, read only when one of ``rows`` names no currency of its own (the only
+        invoices it is used for): a CDC answer whose invoices all carry their ``CurrencyRef``, like
+        the overlap read again by a run with nothing new, costs no Preferences read."""
+        for row in rows:
+            ref = row.get("CurrencyRef") if isinstance(row, dict) else None
+            if not (isinstance(ref, dict) and ref.get("value")):
+                return self.home_currency()
+        return self._home_currency or "USD"
+
+    def _learn_offset(self, raw: list[Any]) -> None:
+        if raw and self.utc_offset_minutes is None and isinstance(raw[0], dict):
+            self.utc_offset_minutes = _offset_minutes((raw[0].get("MetaData") or {}).get("LastUpdatedTime"))
+
+    @staticmethod
+    def _advance_q(state: dict[str, Any], records: list[LedgerInvoice | Malformed]) -> list[datetime]:
+        """``q`` to the newest stamp among ``records``, never back; the stamps read.
+
+        A quarantined record whose stamp could be read counts too: the cursor moves past it."""
+        stamps = [r.updated_at for r in records if r.updated_at is not None]
+        if stamps:
+            latest = max(stamps).replace(microsecond=0)
+            if not state.get("q") or latest > parse_stamp(state["q"]):
+                state["q"] = latest.isoformat()
+        return stamps
+
+    def _query_pages(self, state: dict[str, Any], overlap: timedelta) -> Iterator[InvoicePage]:
+        """Invoices by ``LastUpdatedTime >= q - overlap``, keyset, pages of ``page_size``."""
         since = parse_stamp(state["q"]) - overlap if state.get("q") else None
         position = 1
         first_time = None
@@ -394,20 +525,19 @@ class QuickBooksLedger:
                 invoices=True,
             )
             first_time = first_time or body.get("time")
-            raw = (body.get("QueryResponse") or {}).get("Invoice") or []
-            if raw and self.utc_offset_minutes is None:
-                self.utc_offset_minutes = _offset_minutes((raw[0].get("MetaData") or {}).get("LastUpdatedTime"))
+            raw = _query_rows(body)
+            self._learn_offset(raw)
             currency = self.home_currency() if raw else "USD"
             records = _invoice_records(body, currency, self.max_amount)
-            # A quarantined record whose stamp could be read counts too: the cursor moves past it.
-            stamps = [r.updated_at for r in records if r.updated_at is not None]
+            stamps = self._advance_q(state, records)
             more = len(raw) >= self.page_size
-            if stamps:
-                latest = max(stamps).replace(microsecond=0)
-                if not state.get("q") or latest > parse_stamp(state["q"]):
-                    state["q"] = latest.isoformat()
             if not more:
-                state.setdefault("cdc_next", first_time)
+                # Where CDC takes up next run. With no ``cdc`` stamp no CDC is read in this run: where
+                # the run began, so a deletion during the read is not missed. With one, the deletions
+                # are read after this page: this page's time, not CDC's own, since the next run may
+                # read changes by CDC only, and a change made while the deletions were read must
+                # not fall behind it.
+                state["cdc_next"] = (body.get("time") or first_time) if state.get("cdc") else first_time
             yield InvoicePage(records=records, more=True, cursor=json.dumps(_public(state)))
             if not more:
                 break
@@ -416,12 +546,18 @@ class QuickBooksLedger:
                 position += self.page_size
             else:
                 since, position = last, 1
-        yield self._deletions(state, overlap)
 
-    def _deletions(self, state: dict[str, Any], overlap: timedelta) -> InvoicePage:
+    def _deletions(self, state: dict[str, Any], overlap: timedelta, first: dict[str, Any] | None = None) -> InvoicePage:
         """CDC since the last run, with the same overlap as the query: tombstones of deleted invoices.
 
-        (Voids arrive by the query too.) A tombstone seen twice changes nothing.
+        (Voids arrive by the query too.) A tombstone seen twice changes nothing. ``first``: a full
+        CDC answer from ``cdc - overlap`` already at hand (read before the query pages).
+
+        An answer holds at most 1,000 objects, changed invoices included: a full one is followed
+        by another from the newest ``LastUpdatedTime`` it holds (inclusive, for changes in the same
+        second), until one is not full. That the objects a full answer leaves out are the newer
+        ones is what the sandbox does and Intuit's advice ("query for shorter time periods")
+        implies; which 1,000 real QBO returns is not documented (unverified).
         """
         since = state.get("cdc")
         next_cdc = state.pop("cdc_next", None)
@@ -429,17 +565,25 @@ class QuickBooksLedger:
         if since:
             earliest = datetime.now(UTC) - CDC_WINDOW
             changed_since = max(parse_stamp(since) - overlap, earliest)
-            body = self._call("cdc", lambda: self._qb().change_data_capture("Invoice", _qbo_stamp(changed_since)))
-            next_cdc = body.get("time") or next_cdc
-            currency = self._home_currency or "USD"
-            answered = _stamp_or_none(body.get("time"))
-            for block in body.get("CDCResponse") or []:
-                for response in block.get("QueryResponse") or []:
-                    for record in response.get("Invoice") or []:
-                        if str(record.get("status", "")).lower() == "deleted":
-                            records.append(
-                                parse_invoice(record, currency, deleted_at=answered, max_amount=self.max_amount)
-                            )
+            body = first
+            while True:
+                if body is None:
+                    body = self._cdc(changed_since)
+                rows = _cdc_rows(body)
+                currency = self._home_currency or "USD"
+                answered = _stamp_or_none(body.get("time"))
+                for record in rows:
+                    if _is_tombstone(record):
+                        records.append(parse_invoice(record, currency, deleted_at=answered, max_amount=self.max_amount))
+                if len(rows) < CDC_MAX_OBJECTS:
+                    next_cdc = _earliest(next_cdc, body.get("time"))
+                    break
+                stamps = [s for s in (_row_stamp(r) for r in rows) if s is not None]
+                newest = max(stamps, default=None)
+                # 1,000 changes within one second cannot be told apart by changedSince: the next
+                # second is the only way on (what that second held beyond the answer is not seen).
+                changed_since = newest if newest is not None and newest > changed_since else changed_since + SECOND
+                body = None
         if next_cdc:
             state["cdc"] = next_cdc
         return InvoicePage(records=records, more=False, cursor=json.dumps(_public(state)))
@@ -771,6 +915,18 @@ def _stamp_or_none(value: Any) -> datetime | None:
         return parse_stamp(value)
     except ValueError:
         return None
+
+
+def _row_stamp(row: Any) -> datetime | None:
+    """A CDC object's ``MetaData.LastUpdatedTime`` (a tombstone's: when it was deleted)."""
+    meta = row.get("MetaData") if isinstance(row, dict) else None
+    return _stamp_or_none(meta.get("LastUpdatedTime")) if isinstance(meta, dict) else None
+
+
+def _earliest(*stamps: Any) -> str | None:
+    """The earliest of some QBO stamps (as written), those that cannot be read left out."""
+    readable = [(at, str(s)) for s in stamps if s and (at := _stamp_or_none(s)) is not None]
+    return min(readable)[1] if readable else None
 
 
 def _offset_minutes(stamp: Any) -> int | None:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from connector.store.checkpoint import WalCheckpointer
+
+#: The background checkpointer of each SQLite-file engine (see :mod:`connector.store.checkpoint`).
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
 
 
 def normalise_url(url: str) -> str:
@@ -32,8 +38,42 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # lock before its first read, so it never fails to upgrade a read lock half-way. Reads stay
         # deferred and never block behind a writer (WAL).
         event.listen(engine, "begin", _sqlite_begin)
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _checkpoint_in_background(engine, WalCheckpointer(Path(database).expanduser()))
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _checkpoint_in_background(engine: Engine, checkpointer: WalCheckpointer) -> None:
+    """Nudge the checkpointer after every commit on this engine; stop it when the engine is disposed.
+
+    After, not before: SQLAlchemy's ``commit`` event fires before the driver's COMMIT, and a
+    checkpoint that ran first would leave that commit's pages in the log. So the dialect instance's
+    ``do_commit`` (each engine has its own) is wrapped instead. ``dispose`` stops the thread first,
+    so the engine's connections are then the file's last and closing them checkpoints and removes
+    the log, as it always did (a file copied after ``dispose`` is whole).
+    """
+    dialect = engine.dialect
+    commit = dialect.do_commit
+    dispose = engine.dispose
+
+    def do_commit(dbapi_connection: object) -> None:
+        commit(dbapi_connection)
+        checkpointer.nudge()
+
+    def dispose_engine(close: bool = True) -> None:
+        checkpointer.stop()
+        dispose(close)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    engine.dispose = dispose_engine  # type: ignore[method-assign]
+    _CHECKPOINTERS[engine] = checkpointer
+
+
+def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
+    """The engine's background checkpointer (SQLite files only)."""
+    return _CHECKPOINTERS.get(engine)
 
 
 def _create_private(database: str | None) -> None:
@@ -66,9 +106,17 @@ def _sqlite_begin(conn: object) -> None:
 #: 4.7× the time of 100k. 64 MiB holds them at 300k; it is an upper bound, filled only as used.
 SQLITE_CACHE_KIB = 64 * 1024
 
+#: The automatic checkpoint's threshold, in pages (4 KiB each): a safety net only. Checkpoints run in
+#: a background thread after each commit (:mod:`connector.store.checkpoint`); at SQLite's default of
+#: 1,000 pages every import page's commit (a few thousand dirty index pages) ran one itself, fsyncs
+#: included. ``journal_size_limit`` gives the disk back once the log has been copied.
+SQLITE_AUTOCHECKPOINT_PAGES = 16384
+SQLITE_JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    """Per connection: WAL, foreign keys, ``synchronous=NORMAL``, a 30 s busy wait, a larger cache.
+    """Per connection: WAL, foreign keys, ``synchronous=NORMAL``, a 30 s busy wait, a larger cache,
+    and the automatic checkpoint as a safety net behind the background one.
 
     Durability, said plainly: in WAL mode ``synchronous=NORMAL`` syncs the WAL at checkpoints, not
     at every commit. A committed transaction survives the process crashing; a power loss or OS
@@ -83,6 +131,8 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+    cur.execute(f"PRAGMA journal_size_limit={SQLITE_JOURNAL_SIZE_LIMIT}")
     cur.close()
 
 

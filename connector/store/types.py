@@ -79,14 +79,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         anything but a datetime, is :class:`NotConvertible`."""
         out: list[object] = []
         text = dialect_name == "sqlite"
+        last: object = None
+        stored: object = None
         for v in values:
             if v is None:
                 out.append(None)
                 continue
+            if v is last:  # the same instant again (a page's "now" on every row): converted once
+                out.append(stored)
+                continue
             if type(v) is not datetime or v.tzinfo is None:
                 raise NotConvertible("timestamps are timezone-aware datetimes")
             naive = (v if v.tzinfo is UTC else v.astimezone(UTC)).replace(tzinfo=None)
-            out.append(naive.isoformat(" ", "microseconds") if text else naive)
+            last, stored = v, (naive.isoformat(" ", "microseconds") if text else naive)
+            out.append(stored)
         return out
 
 

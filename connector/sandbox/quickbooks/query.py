@@ -485,8 +485,11 @@ def cdc_response(books: Books, entities: str | None, changed_since: str | None, 
                  render: Callable[[Books, Record], Fragment]) -> list[dict[str, Any]]:
     """The ``QueryResponse`` list of a CDC answer: changes (and tombstones) since a point in time.
 
-    At most 1,000 objects in all, oldest change first, so a caller that hits the cap can ask
-    again from the last LastUpdatedTime it received.
+    At most 1,000 objects in all (Intuit's docs: "a maximum of 1,000 objects"), oldest change
+    first, so a caller that hits the cap can ask again from the last LastUpdatedTime it received.
+    Unverified against real QBO: which 1,000 it returns when more changed (the docs only advise
+    "query for shorter time periods"), and the exact code and words of its refusal of a
+    ``changedSince`` more than 30 days back (4001 here).
     """
     if not entities:
         raise QboError.required("entities")
