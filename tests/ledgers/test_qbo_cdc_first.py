@@ -10,9 +10,9 @@ CDC answer), and then no deletion may be lost.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,38 +24,15 @@ from connector.ledgers.quickbooks import QuickBooksLedger
 from connector.ledgers.quickbooks_wire import DELETED, INVOICE, VOIDED, parse_stamp
 from connector.ledgers.records import LedgerInvoice, Malformed
 from connector.sandbox.common.recording import Exchange
-from connector.sandbox.quickbooks import FakeClock, QboLimits, QuickBooksSandbox
+from connector.sandbox.quickbooks import QuickBooksSandbox
 from tests.ledger_kit import qbo_adapter
-from tests.sandbox.factory import checked_sandboxes
-from tests.sandbox.quickbooks.xsd_check import XsdChecker
 
 FAST = RetrySettings(attempts=4, base_delay=0.01, max_delay=0.05, timeout=10)
 OVERLAP = timedelta(minutes=5)
 
 
-@pytest.fixture(scope="module")
-def xsd_checker() -> XsdChecker:
-    return XsdChecker()
-
-
-@pytest.fixture
-def make(xsd_checker: XsdChecker, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., QuickBooksSandbox]]:
-    """XSD-checked sandboxes, one company each, on a fake clock that starts now (CDC's window is
-    counted from the adapter's own clock too)."""
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    yield from checked_sandboxes(
-        QuickBooksSandbox,
-        xsd_checker,
-        lambda: {
-            "seed": 11,
-            "realms": 1,
-            "clock": FakeClock(datetime.now(UTC).replace(microsecond=0)),
-            "invoices_per_realm": 15,
-            "limits": QboLimits.unlimited(),
-        },
-        "the QuickBooks XSD",
-        shown=15,
-    )
+#: One company is enough here (tests/ledgers/conftest.py).
+QBO_REALMS = 1
 
 
 class ApiLog:
@@ -112,6 +89,13 @@ def first_import(sb: QuickBooksSandbox, log: ApiLog) -> Run:
     assert set(done.state) == {"q", "cdc"}
     log.clear()
     return done
+
+
+def imported_company(make: Callable[..., QuickBooksSandbox]) -> tuple[QuickBooksSandbox, str, ApiLog, Run]:
+    """A company, the log of its API requests, and its first import done."""
+    sb = make()
+    log = ApiLog(sb)
+    return sb, sb.realm_ids[0], log, first_import(sb, log)
 
 
 def shifted(cursor: str, by: timedelta) -> str:
@@ -236,10 +220,7 @@ def test_a_full_cdc_answer_is_not_taken_as_complete(
     make: Callable[..., QuickBooksSandbox], changes: int, by_query: bool
 ) -> None:
     """999 objects: the whole answer. 1,000: perhaps cut short, so the query path reads them."""
-    sb = make()
-    realm = sb.realm_ids[0]
-    log = ApiLog(sb)
-    imported = first_import(sb, log)
+    sb, realm, log, imported = imported_company(make)
     made = []
     for n in range(changes):
         if n % 10 == 0:
@@ -299,10 +280,7 @@ def test_more_than_1000_changes_fall_back_to_query_pages_and_lose_no_deletion(
 def test_a_change_made_while_the_deletions_are_read_is_not_skipped(make: Callable[..., QuickBooksSandbox]) -> None:
     """The fallback's cursor takes CDC up from its last query page, not from its last CDC answer: the
     next run may read by CDC alone, and an invoice changed between the two must still be in it."""
-    sb = make()
-    realm = sb.realm_ids[0]
-    log = ApiLog(sb)
-    imported = first_import(sb, log)
+    sb, realm, log, imported = imported_company(make)
     sb.advance(minutes=10)
     for n in range(1001):
         if n % 10 == 0:
@@ -337,10 +315,7 @@ def test_a_change_made_while_the_deletions_are_read_is_not_skipped(make: Callabl
 def test_a_cursor_older_than_cdc_window_is_read_by_query(
     make: Callable[..., QuickBooksSandbox], age: timedelta, first_call: str
 ) -> None:
-    sb = make()
-    realm = sb.realm_ids[0]
-    log = ApiLog(sb)
-    imported = first_import(sb, log)
+    sb, realm, log, imported = imported_company(make)
     sb.advance(minutes=10)
     changed = sb.create_invoice(realm, amount="11.00")
     ledger = adapter(sb)

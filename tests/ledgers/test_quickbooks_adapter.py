@@ -5,7 +5,7 @@ CDC's ``changedSince`` format, tombstones without MetaData and the 403 throttle 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,35 +18,10 @@ from connector.ledgers.errors import NotFound, ValidationError
 from connector.ledgers.quickbooks import QuickBooksLedger
 from connector.ledgers.quickbooks_wire import DELETED, parse_invoice
 from connector.ledgers.records import LedgerInvoice, OrganisationFacts, PaymentToPost, PayoutToPost
-from connector.sandbox.quickbooks import FakeClock, QboLimits, QuickBooksSandbox, Record
+from connector.sandbox.quickbooks import QboLimits, QuickBooksSandbox, Record
 from tests.ledger_kit import qbo_adapter
-from tests.sandbox.factory import checked_sandboxes
-from tests.sandbox.quickbooks.xsd_check import XsdChecker
 
 FAST = RetrySettings(attempts=4, base_delay=0.01, max_delay=0.05, timeout=10)
-
-
-@pytest.fixture(scope="module")
-def xsd_checker() -> XsdChecker:
-    return XsdChecker()
-
-
-@pytest.fixture
-def make(xsd_checker: XsdChecker, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., QuickBooksSandbox]]:
-    """XSD-checked sandboxes on a fake clock that starts now (CDC's 30 days are counted from now)."""
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    yield from checked_sandboxes(
-        QuickBooksSandbox,
-        xsd_checker,
-        lambda: {
-            "seed": 11,
-            "clock": FakeClock(datetime.now(UTC).replace(microsecond=0)),
-            "invoices_per_realm": 15,
-            "limits": QboLimits.unlimited(),
-        },
-        "the QuickBooks XSD",
-        shown=15,
-    )
 
 
 @pytest.fixture

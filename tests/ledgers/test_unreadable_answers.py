@@ -18,7 +18,6 @@ from connector.ledgers.errors import TransientError
 from connector.ledgers.records import PaymentToPost
 from connector.sandbox.xero import XeroSandbox
 from tests.ledgers.test_quickbooks_adapter import adapter as qbo_adapter
-from tests.ledgers.test_quickbooks_adapter import make, xsd_checker  # noqa: F401  (fixtures)
 from tests.sandbox.xero.kit import adapter, checked_sandbox, open_invoice
 
 
@@ -67,7 +66,7 @@ def test_xero_an_answer_cut_short_every_time_ends_as_a_transient_error(sb):
         ledger.connections()
 
 
-def test_quickbooks_an_answer_cut_short_is_asked_again(make):  # noqa: F811
+def test_quickbooks_an_answer_cut_short_is_asked_again(make):
     sb = make()
     ledger = qbo_adapter(sb)
     assert ledger.organisation().base_currency
