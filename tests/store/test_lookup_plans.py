@@ -74,7 +74,8 @@ def test_the_duplicate_look_up_probes_the_fingerprint_index_on_an_unanalysed_tab
     assert found == 1000
     if is_postgres():
         assert plan.startswith("Nested Loop"), plan
-        assert "Index Scan using ix_invoices_fingerprint" in plan or "Index Scan on ix_invoices_fingerprint" in plan, plan
+        # one probe per key: an index scan, or a bitmap scan of the index for that key alone
+        assert any(f"Index Scan {how} ix_invoices_fingerprint" in plan for how in ("using", "on")), plan
         assert "Seq Scan on invoices" not in plan, plan
     else:
         assert "SEARCH invoices USING INDEX ix_invoices_fingerprint (fingerprint=?)" in plan, plan
