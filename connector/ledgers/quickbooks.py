@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import requests
@@ -479,7 +480,7 @@ class QuickBooksLedger:
         self._learn_offset(changed)
         currency = self._currency_for(changed)
         records = _invoice_records(body, currency, self.max_amount, rows=_cdc_changed)
-        self._advance_q(state, records)
+        self._advance_q(state, [r.updated_at for r in records if r.updated_at is not None])
         answered = _stamp_or_none(body.get("time"))
         records.extend(parse_invoice(r, currency, deleted_at=answered, max_amount=self.max_amount) for r in gone)
         if answered is not None:
@@ -501,16 +502,14 @@ class QuickBooksLedger:
             self.utc_offset_minutes = _offset_minutes((raw[0].get("MetaData") or {}).get("LastUpdatedTime"))
 
     @staticmethod
-    def _advance_q(state: dict[str, Any], records: list[LedgerInvoice | Malformed]) -> list[datetime]:
-        """``q`` to the newest stamp among ``records``, never back; the stamps read.
+    def _advance_q(state: dict[str, Any], stamps: list[datetime]) -> None:
+        """``q`` to the newest of the records' update ``stamps``, never back.
 
         A quarantined record whose stamp could be read counts too: the cursor moves past it."""
-        stamps = [r.updated_at for r in records if r.updated_at is not None]
         if stamps:
             latest = max(stamps).replace(microsecond=0)
             if not state.get("q") or latest > parse_stamp(state["q"]):
                 state["q"] = latest.isoformat()
-        return stamps
 
     def _query_pages(self, state: dict[str, Any], overlap: timedelta) -> Iterator[InvoicePage]:
         """Invoices by ``LastUpdatedTime >= q - overlap``, keyset, pages of ``page_size``."""
@@ -528,8 +527,10 @@ class QuickBooksLedger:
             raw = _query_rows(body)
             self._learn_offset(raw)
             currency = self.home_currency() if raw else "USD"
-            records = _invoice_records(body, currency, self.max_amount)
-            stamps = self._advance_q(state, records)
+            # The records' stamps (what parse_invoice gives as updated_at, quarantined records'
+            # included); the records themselves are read by whoever uses the page (see InvoicePage).
+            stamps = [s for s in map(_row_stamp, raw) if s is not None]
+            self._advance_q(state, stamps)
             more = len(raw) >= self.page_size
             if not more:
                 # Where CDC takes up next run. With no ``cdc`` stamp no CDC is read in this run: where
@@ -538,7 +539,8 @@ class QuickBooksLedger:
                 # read changes by CDC only, and a change made while the deletions were read must
                 # not fall behind it.
                 state["cdc_next"] = (body.get("time") or first_time) if state.get("cdc") else first_time
-            yield InvoicePage(records=records, more=True, cursor=json.dumps(_public(state)))
+            read = partial(_invoice_records, body, currency, self.max_amount)
+            yield InvoicePage.deferred(read, more=True, cursor=json.dumps(_public(state)))
             if not more:
                 break
             last = max(stamps).replace(microsecond=0) if stamps else since

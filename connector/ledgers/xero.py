@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import urllib3
@@ -87,6 +88,7 @@ from connector.ledgers.xero_wire import (
     parse_invoice,
     parse_organisation,
     parse_timestamp,
+    update_stamps,
 )
 
 T = TypeVar("T")
@@ -344,15 +346,15 @@ class XeroLedger:
         while True:
             body = self._raw_invoice_page(since, page)
             raw = body.get("Invoices") or []
-            records = _invoice_records(body, self.max_amount)
-            # A quarantined record whose stamp could be read counts too: the cursor moves past it.
-            stamps = [r.updated_at for r in records if r.updated_at is not None]
+            # The records' stamps, quarantined ones' included (the cursor moves past them too); the
+            # records themselves are read by whoever uses the page (see InvoicePage).
+            stamps = update_stamps(raw)
             more = len(raw) >= self.page_size
             if stamps:
                 last = format_since(max(stamps))
                 if stored is None or last > parse_timestamp(stored):
                     stored = last.isoformat()
-            yield InvoicePage(records=records, more=more, cursor=stored)
+            yield InvoicePage.deferred(partial(_invoice_records, body, self.max_amount), more, stored)
             if not more:
                 return
             last_second = format_since(max(stamps)) if stamps else since

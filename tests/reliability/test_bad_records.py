@@ -103,6 +103,37 @@ def test_xero_a_ceiling_set_on_the_adapter_quarantines_what_is_above_it(raw_xero
         world.rt.close()
 
 
+def test_a_quarantined_record_read_again_cleanly_is_resolved_and_placed(raw_xero, db_url, monkeypatch):
+    world = make_world(raw_xero, db_url, monkeypatch)
+    try:
+        tenant = raw_xero.ledger.tenant(world.tenant("nz"))
+        big = [i for i in open_sales(raw_xero, world.tenant("nz")) if i.total > 1000]
+        assert len(big) >= 2, "the seeded books have open invoices over 1000"
+        world.options = {"max_amount": Decimal("1000")}
+        assert world.sync("nz").state == "succeeded"
+        assert world.sync("us").state == "succeeded"
+        with world.rt.sessions() as session:
+            open_before = {q.external_id: q.connection_id for q in session.scalars(select(QuarantinedRecord))}
+        assert {i.id for i in big} <= set(open_before)
+        assert world.connection_id("us") in open_before.values(), "the other organisation has its own"
+
+        world.options = {}  # the ceiling lifted, and one invoice edited in Xero: read again, and readable
+        fixed = big[0]
+        with raw_xero.ledger.lock:
+            raw_xero.ledger._touch_invoice(tenant, fixed)
+        assert world.sync("nz").state == "succeeded"
+
+        with world.rt.sessions() as session:
+            rows = {q.external_id: q for q in session.scalars(select(QuarantinedRecord))}
+        assert rows[fixed.id].resolved_at is not None
+        assert all(rows[i.id].resolved_at is None for i in big[1:]), "not read again: still open"
+        others = [q for q in rows.values() if q.connection_id == world.connection_id("us")]
+        assert others and all(q.resolved_at is None for q in others)
+        assert fixed.id in {row.external_id for row in world.invoices("nz")}
+    finally:
+        world.rt.close()
+
+
 @pytest.fixture
 def raw_qbo(monkeypatch) -> Iterator[QuickBooksSandbox]:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
