@@ -104,7 +104,8 @@ def read_ahead(pages: Iterator[InvoicePage]) -> Generator[InvoicePage, None, Non
     Keyset paging knows the next request as soon as a page arrives, so the ledger's time to
     answer overlaps our database work. Errors arrive in order, after the pages before them. The
     adapters hand over their invoice pages unread (:meth:`InvoicePage.deferred`): this thread waits
-    on the network, the caller's thread does the Python work, and the two do not fight over the GIL.
+    on the network and decodes, the caller's thread reads the records, so the two are not both
+    running Python for the whole of every page (see :class:`InvoicePage`).
     """
     slot: queue.Queue[object] = queue.Queue(maxsize=1)
     stop = threading.Event()
