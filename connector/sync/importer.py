@@ -39,6 +39,7 @@ from connector.store.invoices import each_matching, state_of
 from connector.store.models import Connection, Invoice, OutboxEntry, QuarantinedRecord, SyncCursor
 from connector.store.types import utcnow
 from connector.sync.apply import NewInvoice, apply_event, create_invoices
+from connector.sync.ledger_ids import InsertedIds
 from connector.sync.push import UNAPPLIED_ONLY
 from connector.sync.runs import RunCounts
 
@@ -77,12 +78,15 @@ def import_invoices(
     with transaction() as session:
         cursor = read_cursor(session, connection_id)
         provider = session.get(Connection, connection_id).provider
+        first = session.scalar(select(Invoice.id).where(Invoice.connection_id == connection_id).limit(1)) is None
+    # A first import knows what the connection holds: what its own earlier pages inserted.
+    inserted = InsertedIds() if first else None
     mapping = load_mapping(provider)
     pages = read_ahead(ledger.changed_invoices(cursor, overlap))
     for page in pages:
         with transaction() as session:
             connection = session.get(Connection, connection_id)
-            apply_page(session, connection, page, mapping, today=today, run_id=run_id, counts=counts)
+            apply_page(session, connection, page, mapping, today=today, run_id=run_id, counts=counts, inserted=inserted)
             if page.cursor:
                 _store_cursor(session, connection_id, page.cursor)
         counts.pages += 1
@@ -149,12 +153,18 @@ def apply_page(
     today: date,
     run_id: int | None,
     counts: RunCounts,
+    inserted: InsertedIds | None = None,
 ) -> None:
     """Everything one page says, written in the caller's transaction.
 
     The readable records go in together under one savepoint (the fast path: bulk inserts). If the
     store or the domain refuses any of them, they go in again one by one, each under its own
     savepoint, and the ones refused are quarantined with the reason.
+
+    ``inserted``: on a first import, the ledger ids this run has inserted so far (the page's new ones
+    are added). Only the ids it may hold are looked up; the one-by-one path looks every id up, so an
+    invoice someone else inserted meanwhile (the bulk insert then fails on the unique index) is
+    found and followed, not refused.
     """
     latest: dict[str, LedgerInvoice] = {}
     for record in page.records:
@@ -169,7 +179,9 @@ def apply_page(
     before = dataclasses.replace(counts, notes=list(counts.notes))
     try:
         with session.begin_nested():
-            _apply_records(session, connection, records, mapping, today=today, run_id=run_id, counts=counts)
+            _apply_records(
+                session, connection, records, mapping, today=today, run_id=run_id, counts=counts, inserted=inserted
+            )
         return
     except Exception as exc:
         if not is_record_error(exc):
@@ -180,6 +192,8 @@ def apply_page(
         try:
             with session.begin_nested():
                 _apply_records(session, connection, [record], mapping, today=today, run_id=run_id, counts=counts)
+            if inserted is not None:
+                inserted.update([record.external_id])  # placed or followed: "maybe" is never wrong
         except Exception as exc:
             if not is_record_error(exc):
                 raise
@@ -225,12 +239,14 @@ def _apply_records(
     today: date,
     run_id: int | None,
     counts: RunCounts,
+    inserted: InsertedIds | None = None,
 ) -> None:
     """Readable records of one page (each ledger id once), in the caller's transaction or savepoint."""
     latest = {r.external_id: r for r in records}
+    maybe = list(latest) if inserted is None else [key for key in latest if key in inserted]
     known = {
         inv.external_id: inv
-        for inv in each_matching(session, Invoice.external_id, latest, Invoice.connection_id == connection.id)
+        for inv in each_matching(session, Invoice.external_id, maybe, Invoice.connection_id == connection.id)
     }
     ours = _our_payments(session, list(known.values()))
     new: list[NewInvoice] = []
@@ -259,6 +275,8 @@ def _apply_records(
                 ours=_ours_on(record, existing, ours.get(existing.id)),
             )
     create_invoices(session, connection, new, today=today, sync_run_id=run_id, load=False)
+    if inserted is not None:
+        inserted.update(n.external_id for n in new)
     counts.placed += len(new)
     if readable and _has_open_quarantine(session, connection.id):
         session.execute(
