@@ -4,7 +4,8 @@ A first import (the connection had no invoices when the run began) knows every i
 connection can hold: the ones its own earlier pages inserted. A ledger id the filter has never
 seen is certainly new, so the page's look-up by ledger id is asked only for the few ids the filter
 may have seen (an invoice changed while the run read, and read again). On PostgreSQL that look-up
-was 7 % of a first import: a thousand index probes a page for ids that were never there.
+was a thousand index probes a page for ids that were never there: skipping it made a Xero first
+import 10 % faster at 100k and 15 % at 10k (BENCHMARKS.md, issue 16's fifth step).
 
 A false "maybe" only costs a look-up; there are no false "no"s. 2 MiB of bits and two positions
 per id keep false "maybe"s near 0.1 % at 300,000 ids. Python's own ``hash`` of the id (fixed for
